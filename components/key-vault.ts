@@ -1,0 +1,64 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as keyvault from "@pulumi/azure-native/keyvault";
+
+export interface KeyVaultArgs {
+  /** Globally unique vault name (3-24). */
+  readonly vaultName: pulumi.Input<string>;
+  /** Resource group that holds it. */
+  readonly resourceGroupName: pulumi.Input<string>;
+  /** Azure region. */
+  readonly location: string;
+  /** Entra tenant that authenticates callers. */
+  readonly tenantId: pulumi.Input<string>;
+  /** Purge protection; irreversible once on. */
+  readonly purgeProtection: boolean;
+  /** Soft delete retention, 7-90 days. */
+  readonly softDeleteRetentionDays: number;
+  /** Enabled or Disabled. */
+  readonly publicNetworkAccess: "Enabled" | "Disabled";
+  /** Tags. */
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** A Key Vault authorized by Azure RBAC only (no access policies), soft delete always on. */
+export class KeyVault extends pulumi.ComponentResource {
+  /** ARM id: the scope of vault-level grants. */
+  public readonly vaultId: pulumi.Output<string>;
+  /** Vault name. */
+  public readonly vaultName: pulumi.Output<string>;
+  /** https://<vault>.vault.azure.net/ */
+  public readonly vaultUri: pulumi.Output<string>;
+
+  constructor(name: string, args: KeyVaultArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("keyless:keyvault:KeyVault", name, {}, opts);
+    const vault = new keyvault.Vault(
+      `${name}-kv`,
+      {
+        vaultName: args.vaultName,
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        properties: {
+          tenantId: args.tenantId,
+          sku: { family: keyvault.SkuFamily.A, name: keyvault.SkuName.Standard },
+          enableRbacAuthorization: true,
+          accessPolicies: [],
+          enableSoftDelete: true,
+          softDeleteRetentionInDays: args.softDeleteRetentionDays,
+          // ARM refuses `false` here ("the property does not accept false as its value"): omit it
+          // when purge protection is off.
+          enablePurgeProtection: args.purgeProtection ? true : undefined,
+          publicNetworkAccess: args.publicNetworkAccess,
+          enabledForDeployment: false,
+          enabledForDiskEncryption: false,
+          enabledForTemplateDeployment: false,
+        },
+        tags: { ...args.tags },
+      },
+      { parent: this, dependsOn: opts?.dependsOn },
+    );
+    this.vaultId = vault.id;
+    this.vaultName = vault.name;
+    this.vaultUri = vault.properties.apply((p) => p.vaultUri ?? "");
+    this.registerOutputs({ vaultId: this.vaultId, vaultName: this.vaultName, vaultUri: this.vaultUri });
+  }
+}

@@ -1,0 +1,53 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as authorization from "@pulumi/azure-native/authorization";
+import { roleAssignmentName } from "../lib/naming";
+import { type BuiltInRoleName, roleDefinitionId, roleGuid } from "../lib/roles";
+
+/** Principal kinds a grant can name; managed identities are ServicePrincipal. */
+export type PrincipalType = "ServicePrincipal" | "Group" | "User" | "ForeignGroup";
+
+export interface RoleGrantArgs {
+  /** ARM id of the narrowest resource that works (a container, a vault, a registry), never wider than needed. */
+  readonly scope: pulumi.Input<string>;
+  /** Object id of the principal that receives the role. */
+  readonly principalId: pulumi.Input<string>;
+  /**
+   * Always set: for a brand-new managed identity ARM cannot look the principal up until it has
+   * replicated, and without principalType the assignment fails with PrincipalNotFound
+   * (azure-docs role-based-access-control/role-assignments-template.md, "New service principal").
+   */
+  readonly principalType: PrincipalType;
+  /** Built-in role, from the one role map. */
+  readonly role: BuiltInRoleName;
+  /** Why the grant exists, shown in the portal's role assignment list. */
+  readonly description?: string;
+}
+
+/** The subscription id inside an ARM resource id (/subscriptions/<id>/...). */
+export function subscriptionOf(scope: string): string {
+  const match = /^\/subscriptions\/([^/]+)/i.exec(scope);
+  if (!match) throw new Error(`role grant scope ${JSON.stringify(scope)} is not inside a subscription`);
+  return match[1];
+}
+
+/**
+ * The one way this project grants a role. The assignment name is a UUID of (scope, principal, role),
+ * the same triple Azure keeps unique, so a re-run or a re-create reuses the name instead of failing
+ * with RoleAssignmentExists; deleteBeforeReplace frees the triple before the new one is created.
+ */
+export function grantRole(name: string, args: RoleGrantArgs, opts?: pulumi.CustomResourceOptions): authorization.RoleAssignment {
+  const guid = roleGuid(args.role);
+  const scope = pulumi.output(args.scope);
+  return new authorization.RoleAssignment(
+    name,
+    {
+      roleAssignmentName: pulumi.all([scope, args.principalId]).apply(([s, p]) => roleAssignmentName(s, p, guid)),
+      scope,
+      principalId: args.principalId,
+      principalType: args.principalType,
+      roleDefinitionId: scope.apply((s) => roleDefinitionId(subscriptionOf(s), args.role)),
+      description: args.description,
+    },
+    pulumi.mergeOptions(opts, { deleteBeforeReplace: true }),
+  );
+}

@@ -1,0 +1,154 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
+import { z } from "zod";
+import { platformShape, reservedTagKeys } from "./platform";
+import { errorMap, strictObject } from "./rules";
+
+// The one place config is read and validated. Components never read config: they get the typed
+// values below. `parseConfig` is pure (table-tested); `loadConfig` feeds it from the Pulumi runtime
+// and stops the program, before any resource is registered, with one line per bad key.
+
+const namespace = "keyless";
+
+/** Keys that must be stored encrypted (`pulumi config set --secret`); their values never print. */
+export const secretOnlyKeys: ReadonlySet<string> = new Set<string>([]);
+
+/** Top-level keys whose raw value is used as is (everything else is JSON-decoded when it can be). */
+const stringKeys: ReadonlySet<string> = new Set(["workload", "environment"]);
+
+const rootSchema = strictObject({ ...platformShape }).superRefine((cfg, ctx) => {
+  if (cfg.production && !cfg.keyVault.purgeProtection) {
+    ctx.addIssue({ code: "custom", path: ["keyVault", "purgeProtection"], input: false, message: "must be true when keyless:production is true (a production vault must survive a mistaken purge)" });
+  }
+});
+
+type Parsed = z.output<typeof rootSchema>;
+
+/** Everything the program needs, validated and typed. */
+export interface KeylessConfig extends Omit<Parsed, "environment" | "tags"> {
+  /** Pulumi project name. */
+  readonly project: string;
+  /** Pulumi stack name. */
+  readonly stack: string;
+  /** Azure region of every resource (azure-native:location). */
+  readonly location: string;
+  /** keyless:environment, or the stack name. */
+  readonly environment: string;
+  /** keyless:tags merged with workload, environment and managed-by. */
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export type ParseResult = { readonly ok: true; readonly config: KeylessConfig } | { readonly ok: false; readonly errors: readonly string[] };
+
+/** What parseConfig reads: the raw config map as Pulumi holds it ("ns:key" -> string). */
+export interface RawConfig {
+  /** Every config value, keyed "namespace:key", values as Pulumi stores them (objects as JSON). */
+  readonly values: Readonly<Record<string, string>>;
+  /** Keys stored as secrets. */
+  readonly secretKeys: ReadonlySet<string>;
+  readonly project: string;
+  readonly stack: string;
+}
+
+function decode(key: string, raw: string): unknown {
+  if (stringKeys.has(key)) return raw;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+function keyPath(path: readonly PropertyKey[]): string {
+  let out = `${namespace}:${String(path[0])}`;
+  for (const p of path.slice(1)) out += typeof p === "number" ? `[${p}]` : `.${String(p)}`;
+  return out;
+}
+
+function valueAt(root: Record<string, unknown>, path: readonly PropertyKey[]): unknown {
+  let v: unknown = root;
+  for (const p of path) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v;
+}
+
+function show(v: unknown): string {
+  return JSON.stringify(v);
+}
+
+/** Validate raw config; never throws on bad input. */
+export function parseConfig(raw: RawConfig): ParseResult {
+  const errors: string[] = [];
+  const input: Record<string, unknown> = {};
+  for (const [fullKey, value] of Object.entries(raw.values)) {
+    const [ns, ...rest] = fullKey.split(":");
+    if (ns !== namespace) continue;
+    const key = rest.join(":");
+    input[key] = decode(key, value);
+    if (secretOnlyKeys.has(key) && !raw.secretKeys.has(fullKey)) {
+      errors.push(`${fullKey}: [value hidden] must be stored as a secret (pulumi config set --secret ${fullKey} ...)`);
+    }
+  }
+  const isSecret = (path: readonly PropertyKey[]) => raw.secretKeys.has(`${namespace}:${String(path[0])}`);
+
+  const location = raw.values["azure-native:location"];
+  if (location === undefined) {
+    errors.push("azure-native:location: is required: the Azure region to deploy to, such as japaneast");
+  } else if (!/^[a-z0-9]+$/.test(location)) {
+    errors.push(`azure-native:location: ${show(location)} must be an Azure region name such as japaneast (lowercase letters and digits, no spaces)`);
+  }
+
+  const environmentFromStack = input.environment === undefined;
+  if (environmentFromStack) input.environment = raw.stack;
+
+  const result = rootSchema.safeParse(input, { error: errorMap });
+  if (!result.success) {
+    const seen = new Set<string>();
+    for (const issue of result.error.issues) {
+      const paths = issue.code === "unrecognized_keys" ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];
+      for (const path of paths) {
+        if (path.length === 0) continue;
+        const key = keyPath(path);
+        if (seen.has(key)) continue; // one message per bad key
+        seen.add(key);
+        const value = valueAt(input, path);
+        const shown = isSecret(path) ? "[secret]" : show(value);
+        if (issue.code === "unrecognized_keys") {
+          errors.push(`${key}: ${shown} ${issue.message}`);
+        } else if (value === undefined) {
+          errors.push(`${key}: is required and ${issue.message}`);
+        } else if (path.length === 1 && path[0] === "environment" && environmentFromStack) {
+          errors.push(`${key}: ${shown} (the stack name, used when keyless:environment is not set) ${issue.message}; set keyless:environment`);
+        } else {
+          errors.push(`${key}: ${shown} ${issue.message}`);
+        }
+      }
+    }
+  }
+  if (errors.length > 0 || !result.success) return { ok: false, errors };
+
+  const cfg = result.data;
+  const environment = cfg.environment as string;
+  const tags = { ...cfg.tags, workload: cfg.workload, environment, "managed-by": "pulumi" } satisfies Record<(typeof reservedTagKeys)[number], string>;
+  return {
+    ok: true,
+    config: { ...cfg, environment, tags, project: raw.project, stack: raw.stack, location: location as string },
+  };
+}
+
+/** Read config from the Pulumi runtime; stop the program with every error if it is invalid. */
+export function loadConfig(): KeylessConfig {
+  const values = pulumi.runtime.allConfig();
+  // isConfigSecret is exported but marked internal in the typings; it reads the same
+  // PULUMI_CONFIG_SECRET_KEYS list the CLI passes to every program.
+  const isConfigSecret = (runtimeConfig as unknown as { isConfigSecret(k: string): boolean }).isConfigSecret;
+  const secretKeys = new Set(Object.keys(values).filter((k) => isConfigSecret(k)));
+  const result = parseConfig({ values, secretKeys, project: pulumi.getProject(), stack: pulumi.getStack() });
+  if (!result.ok) {
+    // RunError: Pulumi prints the message without a stack trace.
+    throw new pulumi.RunError(`invalid configuration:\n  ${result.errors.join("\n  ")}`);
+  }
+  return result.config;
+}
