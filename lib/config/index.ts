@@ -89,6 +89,9 @@ export function parseConfig(raw: RawConfig): ParseResult {
     input[key] = decode(key, value);
     if (secretOnlyKeys.has(key) && !raw.secretKeys.has(fullKey)) {
       errors.push(`${fullKey}: [value hidden] must be stored as a secret (pulumi config set --secret ${fullKey} ...)`);
+    } else if (!secretOnlyKeys.has(key) && raw.secretKeys.has(fullKey)) {
+      // Names, tags and settings reach Azure (and the state) in clear: refuse rather than leak.
+      errors.push(`${fullKey}: [secret] is stored as a secret, but keyless passes this key to Azure in clear; store it in plain text`);
     }
   }
   const isSecret = (path: readonly PropertyKey[]) => raw.secretKeys.has(`${namespace}:${String(path[0])}`);
@@ -111,7 +114,7 @@ export function parseConfig(raw: RawConfig): ParseResult {
       for (const path of paths) {
         if (path.length === 0) continue;
         const key = keyPath(path);
-        if (seen.has(key)) continue; // one message per bad key
+        if (seen.has(key) || errors.some((e) => e.startsWith(`${keyPath(path.slice(0, 1))}: [secret] is stored`))) continue; // one message per bad key
         seen.add(key);
         const value = valueAt(input, path);
         const shown = isSecret(path) ? "[secret]" : show(value);

@@ -5,7 +5,7 @@ import { z } from "zod";
 
 /** A string matching a pattern; `rule` completes "must ..." in the message. */
 export function pattern(re: RegExp, rule: string) {
-  return z.string({ error: "must be a string" }).regex(re, { error: `must be ${rule}` });
+  return z.string({ error: `must be ${rule}` }).regex(re, { error: `must be ${rule}` });
 }
 
 /** An integer in [min, max]. */

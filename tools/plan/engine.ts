@@ -173,6 +173,8 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
     }
 
     const secrets = new Set<string>();
+    // Values of secret config keys are hidden wherever they surface, whatever the program did with them.
+    for (const key of options.secretKeys) collectStrings(options.values[key], secrets);
     const state = monitor.getRegisteredResources() as Map<string, { state: unknown }>;
     // Inputs first: cleaning them collects every secret value, which the outputs must then hide.
     const inputs = recorded.map((r) => clean(r.rawInputs, secrets) as Record<string, unknown>);

@@ -1,0 +1,91 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { root } from "./support/harness";
+
+// The offline plan's command-line contract, exercised as users and CI run it.
+
+function plan(...args: string[]) {
+  const r = spawnSync(process.execPath, [join(root, "node_modules/tsx/dist/cli.mjs"), join(root, "tools/plan/cli.ts"), ...args], { cwd: root, encoding: "utf8" });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function tempStack(yaml: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), "keyless-plan-")), "Pulumi.tmp.yaml");
+  writeFileSync(file, yaml);
+  return file;
+}
+
+describe("npm run plan -- --json", () => {
+  const first = plan("--stack", "dev", "--json");
+
+  it("prints the contract's document and exits 0", () => {
+    expect(first.status).toBe(0);
+    const doc = JSON.parse(first.stdout);
+    expect(Object.keys(doc)).toEqual(["project", "stack", "resources", "outputs"]);
+    expect(doc).toMatchObject({ project: "keyless", stack: "dev" });
+    for (const r of doc.resources) {
+      expect(Object.keys(r)).toEqual(["urn", "type", "name", "custom", "parent", "provider", "protect", "dependencies", "inputs", "outputs"]);
+    }
+    const vault = doc.resources.find((r: { type: string }) => r.type === "azure-native:keyvault:Vault");
+    expect(vault.urn).toBe("urn:pulumi:dev::keyless::pulumi:pulumi:Stack$keyless:keyvault:KeyVault$azure-native:keyvault:Vault::vault-kv");
+    expect(vault.parent).toBe("urn:pulumi:dev::keyless::pulumi:pulumi:Stack$keyless:keyvault:KeyVault::vault");
+  });
+
+  it("is byte-identical across runs", () => {
+    expect(plan("--stack", "dev", "--json").stdout).toBe(first.stdout);
+  });
+
+  it("reads another stack file with --config-file and names the stack after it", () => {
+    const r = plan("--config-file", join(root, "Pulumi.prod.yaml"), "--json");
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).stack).toBe("prod");
+  });
+
+  it("never decrypts secure: values, and refuses a secret where keyless would pass it to Azure in clear", () => {
+    const file = tempStack(
+      ["config:", "  azure-native:location: japaneast", "  keyless:workload: keyless", "  keyless:tags:", "    owner:", "      secure: AAABAKz0c2VjcmV0"].join("\n"),
+    );
+    const r = plan("--config-file", file, "--stack", "dev", "--json");
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr.trim().split("\n").slice(1)).toEqual([
+      "  keyless:tags: [secret] is stored as a secret, but keyless passes this key to Azure in clear; store it in plain text",
+    ]);
+    expect(r.stderr).not.toContain("offline-plan-placeholder-secret");
+    expect(r.stderr).not.toContain("AAABAKz0c2VjcmV0");
+  });
+});
+
+describe("npm run plan (text)", () => {
+  it("prints the tree, the grants table, secrets, warnings and outputs", () => {
+    const r = plan("--stack", "dev");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("Offline plan of keyless, stack dev");
+    expect(r.stdout).toMatch(/\+ vault-kv {2}azure-native:keyvault:Vault/);
+    for (const heading of ["Role grants:", "Secrets the stack needs:", "Warnings:", "Outputs:"]) expect(r.stdout).toContain(heading);
+  });
+});
+
+describe("invalid config", () => {
+  it("exits 1, lists every bad key on stderr and prints nothing on stdout", () => {
+    const file = tempStack(
+      ["config:", "  azure-native:location: japaneast", '  keyless:workload: "Key-Less"', "  keyless:registry:", "    sku: Free", "  keyless:nope: 1"].join("\n"),
+    );
+    const r = plan("--config-file", file, "--stack", "dev");
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain('keyless:workload: "Key-Less" must be 2-10 lowercase letters or digits');
+    expect(r.stderr).toContain('keyless:registry.sku: "Free" must be one of Basic | Standard | Premium');
+    expect(r.stderr).toContain("keyless:nope: 1 is not a known key");
+    expect(r.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
+  });
+
+  it("exits 2 with usage when no stack is named", () => {
+    const r = plan();
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("usage: npm run plan -- --stack NAME");
+  });
+});

@@ -1,0 +1,132 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Plan } from "../tools/plan/engine";
+import { mockSubscriptionId, mockTenantId } from "../tools/plan/mocks";
+import { ofType, planStack, resource } from "./support/harness";
+
+// The shared platform as `pulumi up -s dev` / `-s prod` would register it: exact security inputs.
+
+let dev: Plan;
+let prod: Plan;
+beforeAll(async () => {
+  dev = await planStack("dev");
+  prod = await planStack("prod");
+});
+
+const rg = `/subscriptions/${mockSubscriptionId}/resourceGroups/rg-keyless-dev-shared`;
+
+describe("storage account", () => {
+  it("accepts Entra ID tokens only: no shared key, no public blobs, HTTPS with TLS 1.2", () => {
+    const st = resource(dev, "azure-native:storage:StorageAccount", "storage-st");
+    expect(st.inputs).toMatchObject({
+      kind: "StorageV2",
+      sku: { name: "Standard_LRS" },
+      allowSharedKeyAccess: false,
+      allowBlobPublicAccess: false,
+      enableHttpsTrafficOnly: true,
+      minimumTlsVersion: "TLS1_2",
+      defaultToOAuthAuthentication: true,
+      allowCrossTenantReplication: false,
+      resourceGroupName: "rg-keyless-dev-shared",
+      location: "japaneast",
+    });
+    expect(st.inputs.accountName).toMatch(/^stkeylessdev[a-z0-9]{4}$/);
+  });
+
+  it("keeps deleted blobs and containers restorable", () => {
+    const svc = resource(dev, "azure-native:storage:BlobServiceProperties", "storage-blob");
+    expect(svc.inputs).toMatchObject({
+      blobServicesName: "default",
+      deleteRetentionPolicy: { enabled: true, days: 7 },
+      containerDeleteRetentionPolicy: { enabled: true, days: 7 },
+    });
+  });
+
+  it("creates each configured container private", () => {
+    const c = resource(dev, "azure-native:storage:BlobContainer", "storage-arcupload");
+    expect(c.inputs).toMatchObject({ containerName: "arcupload", publicAccess: "None" });
+  });
+});
+
+describe("key vault", () => {
+  it("authorizes with Azure RBAC only, soft delete on, purge protection omitted in dev", () => {
+    const kv = resource(dev, "azure-native:keyvault:Vault", "vault-kv");
+    const p = kv.inputs.properties as Record<string, unknown>;
+    expect(p).toMatchObject({
+      enableRbacAuthorization: true,
+      accessPolicies: [],
+      enableSoftDelete: true,
+      softDeleteRetentionInDays: 7,
+      tenantId: mockTenantId,
+      sku: { family: "A", name: "standard" },
+      publicNetworkAccess: "Enabled",
+      enabledForDeployment: false,
+      enabledForTemplateDeployment: false,
+    });
+    // ARM refuses enablePurgeProtection: false, so it must be absent rather than false.
+    expect(p).not.toHaveProperty("enablePurgeProtection");
+  });
+
+  it("has purge protection and 90-day retention in prod", () => {
+    const p = resource(prod, "azure-native:keyvault:Vault", "vault-kv").inputs.properties as Record<string, unknown>;
+    expect(p.enablePurgeProtection).toBe(true);
+    expect(p.softDeleteRetentionInDays).toBe(90);
+  });
+});
+
+describe("container registry", () => {
+  it("has no admin user and no anonymous pull", () => {
+    expect(resource(dev, "azure-native:containerregistry:Registry", "registry-cr").inputs).toMatchObject({
+      sku: { name: "Basic" },
+      adminUserEnabled: false,
+      anonymousPullEnabled: false,
+    });
+    expect(resource(prod, "azure-native:containerregistry:Registry", "registry-cr").inputs).toMatchObject({ sku: { name: "Standard" } });
+  });
+});
+
+describe("providers and protection", () => {
+  it("gives every Azure and command resource an explicit provider", () => {
+    for (const r of dev.resources.filter((x) => x.custom && !x.type.startsWith("pulumi:providers:"))) {
+      expect(r.provider, r.urn).toMatch(/[:$]pulumi:providers:(azure-native|command|kubernetes)::/);
+    }
+  });
+
+  it("registers the platform's resource providers in the deploying subscription, and the platform waits for them", () => {
+    const cmds = ofType(dev, "command:local:Command").filter((c) => c.name.startsWith("resource-providers-"));
+    expect(cmds.map((c) => c.name).sort()).toEqual([
+      "resource-providers-microsoft.containerregistry",
+      "resource-providers-microsoft.keyvault",
+      "resource-providers-microsoft.managedidentity",
+      "resource-providers-microsoft.storage",
+    ]);
+    const kv = resource(dev, "azure-native:keyvault:Vault", "vault-kv");
+    expect(resource(dev, "command:local:Command", "resource-providers-microsoft.keyvault").inputs.create).toBe(
+      `az provider register --namespace Microsoft.KeyVault --subscription ${mockSubscriptionId} --wait`,
+    );
+    expect(kv.dependencies).toContain(cmds.find((c) => c.name.endsWith("keyvault"))?.urn);
+  });
+
+  it("protects stateful resources in prod only", () => {
+    const stateful = ["azure-native:storage:StorageAccount", "azure-native:keyvault:Vault", "azure-native:containerregistry:Registry"];
+    for (const t of stateful) {
+      expect(ofType(prod, t)[0].protect, t).toBe(true);
+      expect(ofType(dev, t)[0].protect, t).toBe(false);
+    }
+  });
+
+  it("tags every taggable resource with workload, environment, managed-by and the user's tags", () => {
+    for (const r of dev.resources.filter((x) => x.type.startsWith("azure-native:") && "tags" in x.inputs)) {
+      expect(r.inputs.tags, r.urn).toEqual({ owner: "platform", workload: "keyless", environment: "dev", "managed-by": "pulumi" });
+    }
+    expect(resource(dev, "azure-native:resources:ResourceGroup", "shared-rg").inputs.tags).toBeDefined();
+  });
+
+  it("exports the endpoints a workload needs", () => {
+    expect(dev.outputs).toMatchObject({
+      resourceGroups: { shared: "rg-keyless-dev-shared" },
+      storage: { containerIds: { arcupload: expect.stringContaining(`${rg}/providers/Microsoft.Storage/storageAccounts/`) } },
+      keyVault: { uri: expect.stringMatching(/^https:\/\/kvkeylessdev[a-z0-9]{4}\.vault\.azure\.net\/$/) },
+      registry: { loginServer: expect.stringMatching(/^crkeylessdev[a-z0-9]{4}\.azurecr\.io$/) },
+    });
+  });
+});

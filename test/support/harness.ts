@@ -1,0 +1,88 @@
+import { resolve } from "node:path";
+import { vi } from "vitest";
+import { type Plan, type PlannedResource, runProgram } from "../../tools/plan/engine";
+import { readProject, readStackConfig } from "../../tools/plan/stack-file";
+
+// The one shared mock setup: every test runs the real program (or a small program of its own)
+// through the offline plan's engine and mocks (tools/plan/mocks.ts), which record every
+// registration, return realistic computed outputs by type and throw on an unmocked invoke.
+
+export const root = resolve(__dirname, "../..");
+const project = readProject(resolve(root, "Pulumi.yaml"));
+
+/** Config of a stack file in the repo, as the Pulumi CLI would pass it. */
+export function stackConfig(stack: string): { values: Record<string, string>; secretKeys: string[] } {
+  return readStackConfig(resolve(root, `Pulumi.${stack}.yaml`), project.defaults);
+}
+
+/** A copy of `values` with keys set (objects JSON-encoded, as Pulumi stores them) or removed (undefined). */
+export function withConfig(values: Record<string, string>, changes: Record<string, unknown>): Record<string, string> {
+  const out = { ...values };
+  for (const [k, v] of Object.entries(changes)) {
+    if (v === undefined) delete out[k];
+    else out[k] = typeof v === "string" ? v : JSON.stringify(v);
+  }
+  return out;
+}
+
+export interface PlanOptions {
+  readonly stack?: string;
+  readonly secretKeys?: readonly string[];
+  readonly preview?: boolean;
+}
+
+/** Plan the real program (index.ts) with these config values. */
+export async function planProgram(values: Record<string, string>, options: PlanOptions = {}): Promise<Plan> {
+  return runProgram({
+    project: project.name,
+    stack: options.stack ?? "dev",
+    values,
+    secretKeys: options.secretKeys ?? [],
+    preview: options.preview,
+    load: async () => {
+      vi.resetModules(); // a fresh program each run; the SDK itself stays loaded
+      return import("../../index");
+    },
+  });
+}
+
+/** Plan a repo stack file as is. */
+export async function planStack(stack: string): Promise<Plan> {
+  const c = stackConfig(stack);
+  return planProgram(c.values, { stack, secretKeys: c.secretKeys });
+}
+
+/** Plan a small program of a test's own (e.g. one component with its provider). */
+export async function planInline(body: () => Record<string, unknown> | void, stack = "test"): Promise<Plan> {
+  return runProgram({ project: project.name, stack, values: {}, secretKeys: [], load: async () => body() ?? {} });
+}
+
+/** Every resource of a type. */
+export function ofType(plan: Plan, type: string): PlannedResource[] {
+  return plan.resources.filter((r) => r.type === type);
+}
+
+/** The one resource with this type and logical name; fails loudly otherwise. */
+export function resource(plan: Plan, type: string, name: string): PlannedResource {
+  const found = plan.resources.filter((r) => r.type === type && r.name === name);
+  if (found.length !== 1) throw new Error(`expected one ${type} named ${name}, found ${found.length}: ${ofType(plan, type).map((r) => r.name).join(", ")}`);
+  return found[0];
+}
+
+/** URNs a resource waits on, directly or through others (parents excluded: they never make a child wait). */
+export function transitiveDependencies(plan: Plan, urn: string): Set<string> {
+  const byUrn = new Map(plan.resources.map((r) => [r.urn, r]));
+  const seen = new Set<string>();
+  const stack = [...(byUrn.get(urn)?.dependencies ?? [])];
+  while (stack.length > 0) {
+    const next = stack.pop() as string;
+    if (seen.has(next)) continue;
+    seen.add(next);
+    const r = byUrn.get(next);
+    if (!r) continue;
+    stack.push(...r.dependencies);
+    // Waiting on a component means waiting on everything inside it.
+    for (const child of plan.resources) if (child.parent === next) stack.push(child.urn);
+  }
+  return seen;
+}
