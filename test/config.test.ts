@@ -110,3 +110,9 @@ describe("one message per bad key", () => {
     ]);
   });
 });
+
+describe("Pulumi.yaml declarations", () => {
+  it("an empty keyless:environment (the project default) means the stack name", () => {
+    expect(configFor({ "keyless:environment": "" }, "qa").environment).toBe("qa");
+  });
+});

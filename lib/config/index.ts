@@ -103,6 +103,9 @@ export function parseConfig(raw: RawConfig): ParseResult {
     errors.push(`azure-native:location: ${show(location)} must be an Azure region name such as japaneast (lowercase letters and digits, no spaces)`);
   }
 
+  // Pulumi.yaml declares keyless:environment with default "" (a declared key without a default
+  // would be required in every stack): empty means "use the stack name".
+  if (input.environment === "") delete input.environment;
   const environmentFromStack = input.environment === undefined;
   if (environmentFromStack) input.environment = raw.stack;
 
