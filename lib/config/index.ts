@@ -77,6 +77,8 @@ function valueAt(root: Record<string, unknown>, path: readonly PropertyKey[]): u
 }
 
 function show(v: unknown): string {
+  // A private key pasted where a public one belongs must not reach the terminal or a CI log.
+  if (typeof v === "string" && /PRIVATE KEY/.test(v)) return "[private key, not shown]";
   return JSON.stringify(v);
 }
 

@@ -69,7 +69,7 @@ export function sshPublicKeyProblem(key: string): string | undefined {
   }
   const blob = Buffer.from(m[2], "base64");
   const type = sshString(blob, 0);
-  if (!type || type.value.toString("latin1") !== m[1]) return `must be an SSH public key in OpenSSH format: its base64 part does not hold a ${m[1]} key`;
+  if (!type || type.value.toString("latin1") !== m[1]) return `must be an SSH public key in OpenSSH format: its base64 part does not hold an ${m[1]} key`;
   if (m[1] === "ssh-ed25519") {
     const pub = sshString(blob, type.next);
     return pub && pub.value.length === 32 && pub.next === blob.length ? undefined : "must be an SSH public key in OpenSSH format: its ssh-ed25519 key is not 32 bytes";
