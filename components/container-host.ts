@@ -128,6 +128,8 @@ export class ContainerHost extends pulumi.ComponentResource {
               protocol: "Tcp",
               sourceAddressPrefix: args.sshSourceRange,
               sourcePortRange: "*",
+              // NSGs see the private address even for traffic that came in on a public IP
+              // (azure-docs virtual-network/network-security-groups-overview.md, "Security rules").
               destinationAddressPrefix: subnet,
               destinationPortRange: "22",
             },
