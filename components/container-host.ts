@@ -176,6 +176,9 @@ export class ContainerHost extends pulumi.ComponentResource {
       child,
     );
 
+    // The subnet is its own resource and the VNet names none: since network API 2023-11-01 a VNet
+    // PUT without `subnets` keeps the existing ones (pulumi/pulumi-azure-native#611; Azure
+    // Networking blog, "Azure Virtual Network now supports updates without subnet property").
     const vnet = new network.VirtualNetwork(
       `${name}-vnet`,
       { virtualNetworkName: scopedName("vnet", names, "vm"), resourceGroupName: rg.name, location, addressSpace: { addressPrefixes: [args.addressSpace] }, tags },
