@@ -170,6 +170,30 @@ describe("the verification", () => {
   });
 });
 
+describe("names at the config limits (workload 10, environment 8 characters)", () => {
+  it("are legal for every Azure type (resource-name-rules.md)", async () => {
+    const p = await planProgram(withConfig(dev.values, { "keyless:workload": "abcdefghij", "keyless:environment": "abcdefgh" }));
+    const name = (type: string, key: string) => String(ofType(p, type)[0].inputs[key]);
+    // Linux computer name: 1-64, letters, digits and hyphens; VM resource: 1-64.
+    expect(name(T.vm, "vmName")).toMatch(/^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$/);
+    expect((ofType(p, T.vm)[0].inputs.osProfile as { computerName: string }).computerName).toMatch(/^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$/);
+    // Network resources: 1-80, alphanumerics, underscores, periods, hyphens; start alphanumeric, end alphanumeric or underscore.
+    for (const [type, key] of [
+      [T.nsg, "networkSecurityGroupName"],
+      [T.nic, "networkInterfaceName"],
+      [T.subnet, "subnetName"],
+      ["azure-native:network:VirtualNetwork", "virtualNetworkName"],
+      ["azure-native:network:NatGateway", "natGatewayName"],
+      [T.pip, "publicIpAddressName"],
+    ]) {
+      expect(name(type, key), type).toMatch(/^[a-zA-Z0-9][\w.-]{0,78}\w$/);
+    }
+    // User-assigned identity: 3-128, alphanumerics, hyphens, underscores, starting alphanumeric.
+    expect(name(T.identity, "resourceName")).toMatch(/^[a-zA-Z0-9][\w-]{2,127}$/);
+    expect(name(T.vm, "resourceGroupName")).toBe("rg-abcdefghij-abcdefgh-vm");
+  });
+});
+
 describe("disabled", () => {
   it("builds nothing of the VM and exports no vm output", async () => {
     const p = await planVm({ enabled: false });
