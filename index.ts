@@ -3,6 +3,7 @@ import { Provider as AzureProvider } from "@pulumi/azure-native/provider";
 import * as resources from "@pulumi/azure-native/resources";
 import { Provider as CommandProvider } from "@pulumi/command/provider";
 import { BlobStorage } from "./components/blob-storage";
+import { ContainerHost } from "./components/container-host";
 import { ContainerRegistry } from "./components/container-registry";
 import { KeyVault } from "./components/key-vault";
 import { ProviderRegistrations } from "./components/provider-registrations";
@@ -83,3 +84,37 @@ export const resourceGroups = { shared: sharedGroup.name };
 export const storage = { accountName: blob.accountName, blobEndpoint: blob.blobEndpoint, containerIds: blob.containerIds };
 export const keyVault = { name: kv.vaultName, uri: kv.vaultUri, id: kv.vaultId };
 export const registry = { name: acr.registryName, loginServer: acr.loginServer, id: acr.registryId };
+
+// Container host VM (keyless:vm): pulls from the registry with a user-assigned identity, verified from inside.
+const vmConfig = config.vm?.enabled ? config.vm : undefined;
+const host = vmConfig
+  ? new ContainerHost(
+      "vm",
+      {
+        names,
+        location: config.location,
+        tags: config.tags,
+        size: vmConfig.size,
+        adminUsername: vmConfig.adminUsername,
+        sshPublicKey: vmConfig.sshPublicKey as string, // required when enabled (lib/config/vm.ts)
+        image: vmConfig.image,
+        verifyImage: vmConfig.verifyImage,
+        sshSourceRange: vmConfig.sshSourceRange,
+        publicIp: vmConfig.publicIp,
+        systemAssignedIdentity: vmConfig.systemAssignedIdentity,
+        addressSpace: vmConfig.addressSpace,
+        registry: { id: acr.registryId, name: acr.registryName, loginServer: acr.loginServer },
+      },
+      { ...providers, dependsOn: registrations.dependencies("Microsoft.Compute", "Microsoft.Network", "Microsoft.ManagedIdentity") },
+    )
+  : undefined;
+
+export const vm = host && {
+  resourceGroup: host.resourceGroupName,
+  name: host.vmName,
+  id: host.vmId,
+  privateIp: host.privateIp,
+  ...(host.publicIp ? { publicIp: host.publicIp } : {}),
+  identity: { id: host.identity.id, clientId: host.identity.clientId, principalId: host.identity.principalId },
+  verification: host.verification,
+};

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 
 // Deterministic, CAF-style names (Cloud Adoption Framework abbreviations: rg, st, kv, cr, id, aks,
-// gal, vm, vnet, snet, nsg, nic). Rules per type: Microsoft Learn, "Naming rules and restrictions
+// gal, vm, vnet, snet, nsg, nic, pip, ng). Rules per type: Microsoft Learn, "Naming rules and restrictions
 // for Azure resources" (azure-docs azure-resource-manager/management/resource-name-rules.md).
 // Config validation keeps workload to 2-10 and environment to 2-8 lowercase letters/digits, so every
 // name below is legal at those limits (test/naming.test.ts checks them).

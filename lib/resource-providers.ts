@@ -7,8 +7,13 @@ import type { KeylessConfig } from "./config";
 /** Always needed: storage, Key Vault, ACR and user-assigned identities. */
 export const platformNamespaces = ["Microsoft.Storage", "Microsoft.KeyVault", "Microsoft.ContainerRegistry", "Microsoft.ManagedIdentity"] as const;
 
+/** The container host VM (keyless:vm). */
+export const vmNamespaces = ["Microsoft.Compute", "Microsoft.Network"] as const;
+
 /** The namespaces this stack's enabled parts need, sorted and unique. */
-export function requiredNamespaces(_config: KeylessConfig): string[] {
+export function requiredNamespaces(config: KeylessConfig): string[] {
   const namespaces = new Set<string>(platformNamespaces);
+  // The container host VM: the VM, its disk and run command (Compute), its network (Network).
+  if (config.vm?.enabled) for (const ns of vmNamespaces) namespaces.add(ns);
   return [...namespaces].sort();
 }

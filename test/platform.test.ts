@@ -93,10 +93,13 @@ describe("providers and protection", () => {
 
   it("registers the platform's resource providers in the deploying subscription, and the platform waits for them", () => {
     const cmds = ofType(dev, "command:local:Command").filter((c) => c.name.startsWith("resource-providers-"));
+    // Compute and Network come from keyless:vm, enabled in the dev stack.
     expect(cmds.map((c) => c.name).sort()).toEqual([
+      "resource-providers-microsoft.compute",
       "resource-providers-microsoft.containerregistry",
       "resource-providers-microsoft.keyvault",
       "resource-providers-microsoft.managedidentity",
+      "resource-providers-microsoft.network",
       "resource-providers-microsoft.storage",
     ]);
     const kv = resource(dev, "azure-native:keyvault:Vault", "vault-kv");

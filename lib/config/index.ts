@@ -3,6 +3,7 @@ import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { z } from "zod";
 import { platformShape, reservedTagKeys } from "./platform";
 import { errorMap, strictObject } from "./rules";
+import { vm, vmIssues } from "./vm";
 
 // The one place config is read and validated. Components never read config: they get the typed
 // values below. `parseConfig` is pure (table-tested); `loadConfig` feeds it from the Pulumi runtime
@@ -16,7 +17,8 @@ export const secretOnlyKeys: ReadonlySet<string> = new Set<string>([]);
 /** Top-level keys whose raw value is used as is (everything else is JSON-decoded when it can be). */
 const stringKeys: ReadonlySet<string> = new Set(["workload", "environment"]);
 
-const rootSchema = strictObject({ ...platformShape }).superRefine((cfg, ctx) => {
+const rootSchema = strictObject({ ...platformShape, vm: vm.optional() }).superRefine((cfg, ctx) => {
+  if (cfg.vm) for (const issue of vmIssues(cfg.vm)) ctx.addIssue({ code: "custom", ...issue });
   if (cfg.production && !cfg.keyVault.purgeProtection) {
     ctx.addIssue({ code: "custom", path: ["keyVault", "purgeProtection"], input: false, message: "must be true when keyless:production is true (a production vault must survive a mistaken purge)" });
   }
@@ -75,6 +77,8 @@ function valueAt(root: Record<string, unknown>, path: readonly PropertyKey[]): u
 }
 
 function show(v: unknown): string {
+  // A private key pasted where a public one belongs must not reach the terminal or a CI log.
+  if (typeof v === "string" && /PRIVATE KEY/.test(v)) return "[private key, not shown]";
   return JSON.stringify(v);
 }
 

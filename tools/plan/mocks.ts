@@ -69,6 +69,93 @@ export const azureOutputs: Record<string, (inputs: Inputs, name: string) => Stat
   }),
 };
 
+/** Run commands the program registered, so reading one back (with $expand=instanceView) answers like Azure. */
+const runCommands = new Map<string, Inputs>();
+/** Subnet prefixes by subnet id, so a NIC gets an address from its subnet. */
+const subnetPrefixes = new Map<string, string>();
+
+const runCommandKey = (rg: unknown, vm: unknown, name: unknown) => `${rg}/${vm}/${name}`.toLowerCase();
+
+/** What scripts/vm/verify-acr-pull.sh prints on success, for the run command's instance view. */
+function runCommandInstanceView(i: Inputs | undefined): State {
+  const param = (n: string) => (i?.parameters as { name: string; value: string }[] | undefined)?.find((p) => p.name === n)?.value ?? "";
+  const ref = `${param("REGISTRY_LOGIN_SERVER")}/${param("VERIFY_IMAGE")}`;
+  const digest = `sha256:${mockGuid("digest", ref).replace(/-/g, "")}${mockGuid("digest2", ref).replace(/-/g, "")}`;
+  return {
+    executionState: "Succeeded",
+    executionMessage: "",
+    exitCode: 0,
+    output: `verify: OK pulled ${ref} (${digest}) with identity ${param("IDENTITY_CLIENT_ID")} (no registry password)\n`,
+    error: "Login Succeeded\n",
+    startTime: "2026-01-01T00:00:00+00:00",
+    endTime: "2026-01-01T00:03:00+00:00",
+  };
+}
+
+/** A deterministic address in Azure's public ranges for a mocked public IP. */
+function mockPublicIp(id: string): string {
+  const b = Buffer.from(mockGuid("public-ip", id).replace(/-/g, ""), "hex");
+  return `20.${b[0]}.${b[1]}.${(b[2] % 254) + 1}`;
+}
+
+Object.assign(azureOutputs, {
+  "azure-native:network:NetworkSecurityGroup": (i: Inputs) => ({
+    id: `${rgId(i)}/providers/Microsoft.Network/networkSecurityGroups/${i.networkSecurityGroupName}`,
+    name: i.networkSecurityGroupName,
+    provisioningState: "Succeeded",
+  }),
+  "azure-native:network:PublicIPAddress": (i: Inputs) => {
+    const id = `${rgId(i)}/providers/Microsoft.Network/publicIPAddresses/${i.publicIpAddressName}`;
+    return { id, name: i.publicIpAddressName, ipAddress: mockPublicIp(id), provisioningState: "Succeeded" };
+  },
+  "azure-native:network:NatGateway": (i: Inputs) => ({
+    id: `${rgId(i)}/providers/Microsoft.Network/natGateways/${i.natGatewayName}`,
+    name: i.natGatewayName,
+    provisioningState: "Succeeded",
+  }),
+  "azure-native:network:VirtualNetwork": (i: Inputs) => ({
+    id: `${rgId(i)}/providers/Microsoft.Network/virtualNetworks/${i.virtualNetworkName}`,
+    name: i.virtualNetworkName,
+    provisioningState: "Succeeded",
+  }),
+  "azure-native:network:Subnet": (i: Inputs) => {
+    const id = `${rgId(i)}/providers/Microsoft.Network/virtualNetworks/${i.virtualNetworkName}/subnets/${i.subnetName}`;
+    if (typeof i.addressPrefix === "string") subnetPrefixes.set(id, i.addressPrefix);
+    return { id, name: i.subnetName, provisioningState: "Succeeded" };
+  },
+  "azure-native:network:NetworkInterface": (i: Inputs) => {
+    const id = `${rgId(i)}/providers/Microsoft.Network/networkInterfaces/${i.networkInterfaceName}`;
+    // Azure keeps the first four addresses of a subnet; the first NIC gets .4.
+    const configs = ((i.ipConfigurations ?? []) as Inputs[]).map((c, n) => {
+      const prefix = subnetPrefixes.get(c.subnet?.id) ?? "10.0.0.0/24";
+      const [a, b, cc] = prefix.split("/")[0].split(".");
+      return { ...c, id: `${id}/ipConfigurations/${c.name}`, privateIPAddress: `${a}.${b}.${cc}.${4 + n}`, provisioningState: "Succeeded" };
+    });
+    return { id, name: i.networkInterfaceName, ipConfigurations: configs, macAddress: "00-0D-3A-00-00-01", provisioningState: "Succeeded" };
+  },
+  "azure-native:compute:VirtualMachine": (i: Inputs) => {
+    const id = `${rgId(i)}/providers/Microsoft.Compute/virtualMachines/${i.vmName}`;
+    const identity = i.identity
+      ? {
+          ...i.identity,
+          principalId: String(i.identity.type).includes("SystemAssigned") ? mockGuid("principal", id) : undefined,
+          tenantId: String(i.identity.type).includes("SystemAssigned") ? mockTenantId : undefined,
+          userAssignedIdentities: Object.fromEntries(((i.identity.userAssignedIdentities ?? []) as string[]).map((u) => [u, { principalId: mockGuid("principal", u), clientId: mockGuid("client", u) }])),
+        }
+      : undefined;
+    return { id, name: i.vmName, vmId: mockGuid("vm", id), identity, provisioningState: "Succeeded" };
+  },
+  "azure-native:compute:VirtualMachineRunCommandByVirtualMachine": (i: Inputs) => {
+    runCommands.set(runCommandKey(i.resourceGroupName, i.vmName, i.runCommandName), i);
+    return {
+      id: `${rgId(i)}/providers/Microsoft.Compute/virtualMachines/${i.vmName}/runCommands/${i.runCommandName}`,
+      name: i.runCommandName,
+      provisioningState: "Succeeded",
+      instanceView: runCommandInstanceView(i),
+    };
+  },
+} satisfies Record<string, (inputs: Inputs, name: string) => State>);
+
 /** Invokes the program may make, with realistic results; anything else fails loudly. */
 export const invokeResults: Record<string, (inputs: Inputs) => State> = {
   "azure-native:authorization:getClientConfig": () => ({
@@ -77,6 +164,11 @@ export const invokeResults: Record<string, (inputs: Inputs) => State> = {
     subscriptionId: mockSubscriptionId,
     tenantId: mockTenantId,
   }),
+  "azure-native:compute:getVirtualMachineRunCommandByVirtualMachine": (i) => {
+    const cmd = runCommands.get(runCommandKey(i.resourceGroupName, i.vmName, i.runCommandName));
+    if (!cmd) throw new UnmockedInvokeError(`no run command ${i.runCommandName} on ${i.vmName} in ${i.resourceGroupName} was registered before it was read`);
+    return { ...cmd, name: i.runCommandName, provisioningState: "Succeeded", ...(i.expand === "instanceView" ? { instanceView: runCommandInstanceView(cmd) } : {}) };
+  },
 };
 
 /** Raised when the program makes a call the mocks do not know: a test must decide what it returns. */
