@@ -19,6 +19,8 @@ export interface GrantRow {
 export function grantRows(plan: Plan): GrantRow[] {
   const owners = new Map<string, string>();
   for (const r of plan.resources) {
+    // A role assignment echoes the principal it names; the owner is the identity that has it.
+    if (r.type === "azure-native:authorization:RoleAssignment") continue;
     for (const key of ["principalId", "objectId"]) {
       const v = r.outputs[key];
       if (typeof v === "string" && !owners.has(v)) owners.set(v, r.name);
