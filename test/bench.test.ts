@@ -149,3 +149,15 @@ describe("generated stacks", () => {
     expect(() => scaleStack("config: {}", { arcServers: 1 })).toThrow("no keyless:storage.containers");
   });
 });
+
+describe("generated stacks: the foundation's container series", () => {
+  it("appends N valid, unique containers to the base stack's own", () => {
+    const base = ["config:", "  keyless:storage:", "    sku: Standard_LRS", "    containers:", "      - arcupload"].join("\n");
+    const storage = (parse(scaleStack(base, { containers: 100 })) as { config: Record<string, any> }).config["keyless:storage"];
+    expect(storage.sku).toBe("Standard_LRS");
+    expect(storage.containers).toHaveLength(101);
+    expect(storage.containers.slice(0, 2)).toEqual(["arcupload", "bench-001"]);
+    expect(new Set(storage.containers).size).toBe(101);
+    for (const c of storage.containers) expect(c).toMatch(/^(?=.{3,63}$)[a-z0-9](?!.*--)[a-z0-9-]*[a-z0-9]$/);
+  });
+});

@@ -59,11 +59,11 @@ describe("Pulumi.yaml runtime", () => {
     expect(cached()).toBe(3); // only the edited file transpiled again
   });
 
-  it("points stack traces at the .ts lines", () => {
+  it("points stack traces at the .ts lines when asked (KEYLESS_SOURCE_MAPS=1)", () => {
     const dir = mkdtempSync(join(tmpdir(), "keyless-loader-"));
     const main = join(dir, "boom.ts");
     writeFileSync(main, ["interface Shape {", "  readonly n: number;", "}", "const s: Shape = { n: 1 };", "throw new Error(`boom ${s.n}`);", ""].join("\n"));
-    const r = run(["--require", join(root, "tools/runtime/register.cjs"), main], { KEYLESS_CACHE_DIR: join(dir, "cache") });
+    const r = run(["--require", join(root, "tools/runtime/register.cjs"), main], { KEYLESS_CACHE_DIR: join(dir, "cache"), KEYLESS_SOURCE_MAPS: "1" });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`${main}:5:7`);
   });

@@ -47,12 +47,23 @@ export function gallerySection(count: number): Record<string, unknown> {
 export interface ScaleOptions {
   readonly arcServers?: number;
   readonly authorizations?: number;
+  /** Blob containers added to keyless:storage (a series that exists in every build: the foundation's). */
+  readonly containers?: number;
+}
+
+/** `count` container names: bench-001, ... (3-63 lowercase letters, digits, single hyphens). */
+export function containerNames(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `bench-${String(i + 1).padStart(3, "0")}`);
 }
 
 /** A stack file: the base stack file's text with the generated sections set (others kept as they are). */
 export function scaleStack(baseYaml: string, options: ScaleOptions): string {
   const doc = (parse(baseYaml) ?? {}) as { config?: Record<string, unknown> };
   const config = { ...(doc.config ?? {}) };
+  if (options.containers !== undefined) {
+    const storage = (config["keyless:storage"] ?? {}) as { containers?: string[] };
+    config["keyless:storage"] = { ...storage, containers: [...(storage.containers ?? []), ...containerNames(options.containers)] };
+  }
   if (options.arcServers !== undefined) {
     const containers = ((config["keyless:storage"] as { containers?: string[] } | undefined)?.containers ?? []) as string[];
     if (containers.length === 0) throw new Error("the base stack has no keyless:storage.containers to grant the Arc servers");

@@ -31,9 +31,14 @@ const cacheRoot =
 const { enableCompileCache, setSourceMapsSupport } = /** @type {any} */ (Module);
 if (typeof enableCompileCache === "function") enableCompileCache(path.join(cacheRoot, "v8"));
 
-// Stack traces point at .ts lines through the inline source maps (Node >= 22.14). node_modules
-// keep their maps unread: reading them costs ~0.1 s of start-up.
-if (typeof setSourceMapsSupport === "function") setSourceMapsSupport(true, { nodeModules: false, generatedCode: false });
+// KEYLESS_SOURCE_MAPS=1: stack traces point at .ts lines through the inline source maps (Node >=
+// 22.14; node_modules keep their maps unread). Off by default: the Pulumi SDK captures a stack
+// trace for every promise it creates (runtime/debuggable.js), and mapping those frames costs ~15%
+// of the run at fleet scale (docs/performance.md). Without it a trace still names the right .ts
+// file and function, at esbuild's line numbers.
+if (process.env.KEYLESS_SOURCE_MAPS === "1" && typeof setSourceMapsSupport === "function") {
+  setSourceMapsSupport(true, { nodeModules: false, generatedCode: false });
+}
 
 /** esbuild, loaded only on a cache miss (it starts a helper process). */
 let esbuild;
