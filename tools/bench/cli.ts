@@ -143,7 +143,7 @@ const tscFloorMs: number[] = [];
 for (let i = 0; i < runs; i++) tscFloorMs.push(timed(node, [resolve(root, "node_modules/typescript/bin/tsc"), "-p", join(floorDir, "tsconfig.json"), "--noEmit"]).ms);
 const typecheckFloor = median(tscFloorMs);
 rmSync(floorDir, { recursive: true, force: true });
-row("typecheck floor: 1 azure-native import", sec(typecheckFloor), "", "", "tsc 5.9, one-line program, no build info");
+row("typecheck floor: 1 azure-native import", sec(typecheckFloor), "", "", "tsc 5.9 run directly (no npm), one-line program, no build info");
 
 // 3. Fleet scale.
 interface ScaleRow {
