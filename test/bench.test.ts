@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { criticalPath, type GraphNode, longestPath } from "../tools/bench/critical-path";
 import { provisionSeconds, provisionTimes } from "../tools/bench/provision-times";
 import { arcServers, gallerySection, scaleStack, syntheticGuid } from "../tools/bench/stacks";
-import { linearity, median } from "../tools/bench/stats";
+import { linearity, median, unknownSection } from "../tools/bench/stats";
 
 // The benchmark's pure parts. Its timings are measured by `npm run bench`, never asserted here.
 
@@ -159,5 +159,13 @@ describe("generated stacks: the foundation's container series", () => {
     expect(storage.containers.slice(0, 2)).toEqual(["arcupload", "bench-001"]);
     expect(new Set(storage.containers).size).toBe(101);
     for (const c of storage.containers) expect(c).toMatch(/^(?=.{3,63}$)[a-z0-9](?!.*--)[a-z0-9-]*[a-z0-9]$/);
+  });
+});
+
+describe("unknownSection", () => {
+  it("names a section the build does not know, and nothing for a bad value inside a known one", () => {
+    expect(unknownSection('invalid configuration:\n  keyless:arc: {"servers":[]} is not a known key')).toBe("arc");
+    expect(unknownSection('invalid configuration:\n  keyless:arc.servers[0].name: "x y" must be 1-54 letters')).toBeUndefined();
+    expect(unknownSection('invalid configuration:\n  keyless:arc.servers[0].colour: "red" is not a known key')).toBeUndefined();
   });
 });

@@ -8,7 +8,7 @@ import { criticalPath, type GraphNode } from "./critical-path";
 import { provisionSeconds } from "./provision-times";
 import type { SampleConfig, SampleResult } from "./run-stack";
 import { scaleStack, type ScaleOptions } from "./stacks";
-import { type Linearity, linearity, median } from "./stats";
+import { type Linearity, linearity, median, unknownSection } from "./stats";
 
 // npm run bench [-- --runs N] : start-up, type check, fleet scale and the modeled deploy critical
 // path, each timed as the median of N fresh processes (default 5). Prints a table, then one JSON
@@ -181,8 +181,8 @@ if (!args["skip-scale"]) {
     const s = sampleProgram(stackConfig("dev", file));
     const base = { name: c.name, size: c.arcServers ?? c.authorizations ?? c.containers ?? 0, arcServers: c.arcServers ?? 0, authorizations: c.authorizations ?? 0 };
     if (!s.last.ok) {
-      const unknown = /^\s*keyless:(\w+): .* is not a known key$/m.exec(s.last.error ?? "");
-      scale.push(unknown ? { ...base, status: "n/a", note: `n/a: keyless:${unknown[1]} not in this build` } : { ...base, status: "error", note: s.last.error });
+      const unknown = unknownSection(s.last.error ?? "");
+      scale.push(unknown ? { ...base, status: "n/a", note: `n/a: keyless:${unknown} not in this build` } : { ...base, status: "error", note: s.last.error });
       continue;
     }
     const wallMs = median(s.ms);

@@ -42,3 +42,12 @@ export function linearity(points: readonly ScalePoint[], tolerance = 1.2): Linea
   const ratio = last.wallMs / predictedMs;
   return { perServerMs, predictedMs, actualMs: last.wallMs, ratio, pass: ratio <= tolerance };
 }
+
+/**
+ * The config section a build does not know, from the program's config error: a stack generated
+ * for a part that is not merged yet (its root key is rejected as unknown) reports "n/a", not a
+ * failure. Undefined for any other error.
+ */
+export function unknownSection(error: string): string | undefined {
+  return /^\s*keyless:(\w+): .* is not a known key$/m.exec(error)?.[1];
+}
