@@ -1,0 +1,108 @@
+import { existsSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import * as mocks from "@pulumi/pulumi/runtime/mocks";
+import { ProgramError, runProgram } from "../plan/engine";
+import type { GraphNode } from "./critical-path";
+
+// One benchmark sample: the real program for one stack under the offline plan's mock engine,
+// without rendering. tools/bench/cli.ts runs it in a fresh process per sample with the loader
+// Pulumi.yaml gives `pulumi up`:
+//   node --require ./tools/runtime/register.cjs tools/bench/run-stack.ts
+// Config arrives as JSON in KEYLESS_BENCH_CONFIG ({project, stack, values, secretKeys}), the way
+// the Pulumi CLI hands config to a program (an environment variable), so no YAML parser is loaded
+// here. Prints one JSON line (SampleResult); --graph-out PATH also writes the dependency graph.
+
+/** What one sample prints. */
+export interface SampleResult {
+  readonly ok: boolean;
+  /** Every registration, the stack and components included. */
+  readonly resources: number;
+  /** Custom resources only (what the providers would create). */
+  readonly custom: number;
+  /** From process start (performance.timeOrigin) to the last registration settled. */
+  readonly inProcessMs: number;
+  /** process.resourceUsage().maxRSS, in KiB. */
+  readonly maxRssKb: number;
+  /** The program's own error (e.g. invalid config) when ok is false. */
+  readonly error?: string;
+}
+
+/** What the parent passes in KEYLESS_BENCH_CONFIG. */
+export interface SampleConfig {
+  readonly project: string;
+  readonly stack: string;
+  readonly values: Record<string, string>;
+  readonly secretKeys: string[];
+}
+
+/** The program next to this file: index.ts here, bin/index.js if this file was compiled into bin/. */
+const program = resolve(__dirname, "../../index");
+
+function projectRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(resolve(dir, "Pulumi.yaml"))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no Pulumi.yaml above ${from}`);
+  }
+}
+
+async function readConfig(): Promise<SampleConfig> {
+  const raw = process.env.KEYLESS_BENCH_CONFIG;
+  if (raw) return JSON.parse(raw) as SampleConfig;
+  // By hand: node --require ./tools/runtime/register.cjs tools/bench/run-stack.ts [stack]
+  const { readProject, readStackConfig } = await import("../plan/stack-file");
+  const root = projectRoot(__dirname);
+  const stack = process.argv[2] ?? "dev";
+  const project = readProject(resolve(root, "Pulumi.yaml"));
+  return { project: project.name, stack, ...readStackConfig(resolve(root, `Pulumi.${stack}.yaml`), project.defaults) };
+}
+
+/**
+ * Record which registrations each resource reads inputs from (property dependencies), apart from
+ * ordering-only dependsOn. Wraps the mock monitor's own method, beneath the wrapper runProgram
+ * installs, so the URNs are the engine-form ones runProgram assigns.
+ */
+function recordPropertyDependencies(): Map<string, string[]> {
+  const byUrn = new Map<string, string[]>();
+  const proto = mocks.MockMonitor.prototype as unknown as { registerResource(req: any, cb: unknown): unknown; newUrn(p: string, t: string, n: string): string };
+  const original = proto.registerResource;
+  proto.registerResource = function (this: typeof proto, req: any, cb: unknown) {
+    const deps = new Set<string>();
+    for (const [, v] of req.getPropertydependenciesMap().entries()) for (const u of v.getUrnsList()) deps.add(u);
+    byUrn.set(this.newUrn(req.getParent(), req.getType(), req.getName()), [...deps].sort());
+    return original.call(this, req, cb);
+  };
+  return byUrn;
+}
+
+async function main(): Promise<void> {
+  const graphOut = process.argv.includes("--graph-out") ? process.argv[process.argv.indexOf("--graph-out") + 1] : undefined;
+  const config = await readConfig();
+  const propertyDeps = recordPropertyDependencies();
+  const print = (r: SampleResult) => process.stdout.write(`${JSON.stringify(r)}\n`);
+  const usage = () => ({ inProcessMs: Math.round(performance.now()), maxRssKb: process.resourceUsage().maxRSS });
+  try {
+    const plan = await runProgram({ ...config, load: () => import(program) });
+    if (graphOut) {
+      const graph: GraphNode[] = plan.resources.map(({ urn, type, custom, parent, dependencies }) => ({
+        urn,
+        type,
+        custom,
+        parent,
+        dependencies,
+        propertyDependencies: propertyDeps.get(urn) ?? [],
+      }));
+      writeFileSync(graphOut, JSON.stringify(graph));
+    }
+    print({ ok: true, resources: plan.resources.length, custom: plan.resources.filter((r) => r.custom).length, ...usage() });
+  } catch (err) {
+    if (!(err instanceof ProgramError)) throw err;
+    print({ ok: false, resources: 0, custom: 0, ...usage(), error: err.message });
+    // Exit now, as the plan CLI does: the SDK leaves the failed stack's promises rejected behind.
+    process.exit(3);
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`run-stack: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
