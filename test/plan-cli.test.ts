@@ -8,7 +8,7 @@ import { root } from "./support/harness";
 // The offline plan's command-line contract, exercised as users and CI run it.
 
 function plan(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(root, "node_modules/tsx/dist/cli.mjs"), join(root, "tools/plan/cli.ts"), ...args], { cwd: root, encoding: "utf8" });
+  const r = spawnSync(process.execPath, ["--require", join(root, "tools/runtime/register.cjs"), join(root, "tools/plan/cli.ts"), ...args], { cwd: root, encoding: "utf8" });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
