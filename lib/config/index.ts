@@ -16,7 +16,8 @@ export const secretOnlyKeys: ReadonlySet<string> = new Set<string>([]);
 /** Top-level keys whose raw value is used as is (everything else is JSON-decoded when it can be). */
 const stringKeys: ReadonlySet<string> = new Set(["workload", "environment"]);
 
-const rootSchema = strictObject({ ...platformShape }).superRefine((cfg, ctx) => {
+/** The root schema: every keyless:* key (the config reference, docs/config-reference.md, is generated from it). */
+export const rootSchema = strictObject({ ...platformShape }).superRefine((cfg, ctx) => {
   if (cfg.production && !cfg.keyVault.purgeProtection) {
     ctx.addIssue({ code: "custom", path: ["keyVault", "purgeProtection"], input: false, message: "must be true when keyless:production is true (a production vault must survive a mistaken purge)" });
   }
