@@ -53,7 +53,7 @@ export function renderDiagram(plan: Pick<Plan, "resources">): string {
   for (const r of [...groups, ...azure]) if (typeof r.outputs.id === "string") byId.set(r.outputs.id, ids.get(r.urn) as string);
   const byPrincipal = new Map<string, string>();
   for (const r of azure) {
-    for (const v of [r.outputs.principalId, (r.outputs.identity as { principalId?: unknown } | undefined)?.principalId]) {
+    for (const v of [r.outputs.principalId, r.outputs.objectId, (r.outputs.identity as { principalId?: unknown } | undefined)?.principalId]) {
       if (typeof v === "string" && !byPrincipal.has(v)) byPrincipal.set(v, ids.get(r.urn) as string);
     }
   }
