@@ -17,7 +17,8 @@ export const secretOnlyKeys: ReadonlySet<string> = new Set<string>([]);
 /** Top-level keys whose raw value is used as is (everything else is JSON-decoded when it can be). */
 const stringKeys: ReadonlySet<string> = new Set(["workload", "environment"]);
 
-const rootSchema = strictObject({ ...platformShape, vm: vm.optional() }).superRefine((cfg, ctx) => {
+/** The root schema: every keyless:* key (the config reference, docs/config-reference.md, is generated from it). */
+export const rootSchema = strictObject({ ...platformShape, vm: vm.optional() }).superRefine((cfg, ctx) => {
   if (cfg.vm) for (const issue of vmIssues(cfg.vm)) ctx.addIssue({ code: "custom", ...issue });
   if (cfg.production && !cfg.keyVault.purgeProtection) {
     ctx.addIssue({ code: "custom", path: ["keyVault", "purgeProtection"], input: false, message: "must be true when keyless:production is true (a production vault must survive a mistaken purge)" });

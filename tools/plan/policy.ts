@@ -1,0 +1,57 @@
+import { existsSync, readFileSync } from "node:fs";
+import { evaluate, type RuleContext } from "../../policy/rules";
+
+// The offline policy check: the policy pack's own rules (policy/rules.ts) run over the offline
+// plan's resources (their inputs, as the Pulumi engine hands them to an analyzer). Used by
+// `npm run plan -- --policy` and CI; no Pulumi CLI, no cloud.
+
+/** The part of a planned resource the rules read. */
+export interface CheckedResource {
+  readonly urn: string;
+  readonly type: string;
+  readonly name: string;
+  readonly protect: boolean;
+  readonly inputs: Record<string, unknown>;
+}
+
+/** Policy pack config in `pulumi preview --policy-pack-config` form: policy name -> its properties. */
+export type PolicyPackConfig = Readonly<Record<string, { readonly production?: boolean; readonly allowSubscriptionScopeGrants?: readonly string[] } | string>>;
+
+export interface Violation {
+  readonly rule: string;
+  readonly urn: string;
+  readonly message: string;
+}
+
+export interface CheckOptions {
+  /** keyless:production of the stack (the pack's `production` config says the same on a real preview). */
+  readonly production: boolean;
+  /** The policy pack config the real preview gets (policy/config/<stack>.json). */
+  readonly config: PolicyPackConfig;
+}
+
+function configOf(config: PolicyPackConfig, policy: string): { production?: boolean; allowSubscriptionScopeGrants?: readonly string[] } {
+  const c = config[policy];
+  return typeof c === "object" && c !== null ? c : {};
+}
+
+/** Every mandatory violation in the plan, in plan (URN) order. */
+export function checkResources(resources: readonly CheckedResource[], options: CheckOptions): Violation[] {
+  const production = options.production || configOf(options.config, "keyless-keyvault-purge-protection").production === true;
+  const allow = configOf(options.config, "keyless-rbac-no-subscription-scope").allowSubscriptionScopeGrants ?? [];
+  return resources.flatMap((r) => {
+    const context: RuleContext = { name: r.name, protect: r.protect, production, allowSubscriptionScopeGrants: allow };
+    return evaluate(r.type, r.inputs as Record<string, any>, context).map(([rule, message]) => ({ rule, urn: r.urn, message }));
+  });
+}
+
+/** One line per violation: rule, resource URN, message (two spaces apart). */
+export function renderViolations(violations: readonly Violation[]): string {
+  return violations.map((v) => `${v.rule}  ${v.urn}  ${v.message}\n`).join("");
+}
+
+/** Read a policy pack config file; none (undefined path or missing default) means no config. */
+export function readPolicyConfig(path: string | undefined, required: boolean): PolicyPackConfig {
+  if (path === undefined || (!required && !existsSync(path))) return {};
+  return JSON.parse(readFileSync(path, "utf8")) as PolicyPackConfig;
+}
