@@ -2,6 +2,7 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import { Provider as AzureProvider } from "@pulumi/azure-native/provider";
 import * as resources from "@pulumi/azure-native/resources";
 import { Provider as CommandProvider } from "@pulumi/command/provider";
+import { AksCluster } from "./components/aks-cluster";
 import { BlobStorage } from "./components/blob-storage";
 import { ContainerHost } from "./components/container-host";
 import { ContainerRegistry } from "./components/container-registry";
@@ -109,7 +110,7 @@ const host = vmConfig
     )
   : undefined;
 
-export const vm = host && {
+export const vm = host ? {
   resourceGroup: host.resourceGroupName,
   name: host.vmName,
   id: host.vmId,
@@ -117,4 +118,41 @@ export const vm = host && {
   ...(host.publicIp ? { publicIp: host.publicIp } : {}),
   identity: { id: host.identity.id, clientId: host.identity.clientId, principalId: host.identity.principalId },
   verification: host.verification,
-};
+} : null;
+
+// AKS with pod-managed identity (keyless:aks): Workload Identity by default, or seed 003's add-on.
+// Nothing outside the cluster's own consumers waits for it (AKS takes 5-15 minutes to create).
+const aksConfig = config.aks;
+const aks = aksConfig
+  ? new AksCluster(
+      "aks",
+      {
+        names,
+        location: config.location,
+        tags: config.tags,
+        tenantId: client.tenantId,
+        subscriptionId: client.subscriptionId,
+        podIdentity: aksConfig.podIdentity,
+        nodeCount: aksConfig.nodeCount,
+        nodeVmSize: aksConfig.nodeVmSize,
+        kubernetesVersion: aksConfig.kubernetesVersion,
+        demoNamespace: aksConfig.demoNamespace,
+        adminGroupObjectIds: aksConfig.adminGroupObjectIds,
+        apiServerAuthorizedIpRanges: aksConfig.apiServerAuthorizedIpRanges,
+        kubeloginMode: aksConfig.kubeloginMode,
+        deployer: { objectId: client.objectId, principalType: aksConfig.deployerPrincipalType },
+        skuTier: aksConfig.skuTier,
+        registryId: acr.registryId,
+      },
+      { ...providers, dependsOn: registrations.dependencies("Microsoft.ContainerService", "Microsoft.ManagedIdentity") },
+    )
+  : undefined;
+
+export const aksCluster = aks ? {
+  name: aks.clusterName,
+  id: aks.clusterId,
+  nodeResourceGroup: aks.nodeResourceGroup,
+  oidcIssuerUrl: aks.oidcIssuerUrl,
+  podIdentityClientId: aks.podIdentity.clientId,
+  kubeconfig: aks.kubeconfig,
+} : null;

@@ -10,10 +10,17 @@ export const platformNamespaces = ["Microsoft.Storage", "Microsoft.KeyVault", "M
 /** The container host VM (keyless:vm). */
 export const vmNamespaces = ["Microsoft.Compute", "Microsoft.Network"] as const;
 
+/**
+ * AKS (keyless:aks): the cluster (ContainerService) and what it creates in its node resource group
+ * (Compute for the scale set, Network for the VNet and load balancer).
+ */
+export const aksNamespaces = ["Microsoft.ContainerService", "Microsoft.Compute", "Microsoft.Network"] as const;
+
 /** The namespaces this stack's enabled parts need, sorted and unique. */
 export function requiredNamespaces(config: KeylessConfig): string[] {
   const namespaces = new Set<string>(platformNamespaces);
   // The container host VM: the VM, its disk and run command (Compute), its network (Network).
   if (config.vm?.enabled) for (const ns of vmNamespaces) namespaces.add(ns);
+  if (config.aks) for (const ns of aksNamespaces) namespaces.add(ns);
   return [...namespaces].sort();
 }

@@ -97,6 +97,7 @@ describe("providers and protection", () => {
     expect(cmds.map((c) => c.name).sort()).toEqual([
       "resource-providers-microsoft.compute",
       "resource-providers-microsoft.containerregistry",
+      "resource-providers-microsoft.containerservice",
       "resource-providers-microsoft.keyvault",
       "resource-providers-microsoft.managedidentity",
       "resource-providers-microsoft.network",

@@ -3,6 +3,7 @@ import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { z } from "zod";
 import { platformShape, reservedTagKeys } from "./platform";
 import { errorMap, strictObject } from "./rules";
+import { aks, aksIssues } from "./aks";
 import { vm, vmIssues } from "./vm";
 
 // The one place config is read and validated. Components never read config: they get the typed
@@ -18,7 +19,8 @@ export const secretOnlyKeys: ReadonlySet<string> = new Set<string>([]);
 const stringKeys: ReadonlySet<string> = new Set(["workload", "environment"]);
 
 /** The root schema: every keyless:* key (the config reference, docs/config-reference.md, is generated from it). */
-export const rootSchema = strictObject({ ...platformShape, vm: vm.optional() }).superRefine((cfg, ctx) => {
+export const rootSchema = strictObject({ ...platformShape, aks: aks.optional(), vm: vm.optional() }).superRefine((cfg, ctx) => {
+  if (cfg.aks) for (const issue of aksIssues(cfg.aks)) ctx.addIssue({ code: "custom", ...issue });
   if (cfg.vm) for (const issue of vmIssues(cfg.vm)) ctx.addIssue({ code: "custom", ...issue });
   if (cfg.production && !cfg.keyVault.purgeProtection) {
     ctx.addIssue({ code: "custom", path: ["keyVault", "purgeProtection"], input: false, message: "must be true when keyless:production is true (a production vault must survive a mistaken purge)" });

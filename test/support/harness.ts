@@ -69,11 +69,13 @@ export function resource(plan: Plan, type: string, name: string): PlannedResourc
   return found[0];
 }
 
-/** URNs a resource waits on, directly or through others (parents excluded: they never make a child wait). */
+/** URNs a resource waits on, directly or through others and providers (parents excluded: they never make a child wait). */
 export function transitiveDependencies(plan: Plan, urn: string): Set<string> {
   const byUrn = new Map(plan.resources.map((r) => [r.urn, r]));
   const seen = new Set<string>();
-  const stack = [...(byUrn.get(urn)?.dependencies ?? [])];
+  // A resource also waits for its provider (a Kubernetes provider waits for its cluster's kubeconfig).
+  const start = byUrn.get(urn);
+  const stack = [...(start?.dependencies ?? []), ...(start?.provider ? [start.provider] : [])];
   while (stack.length > 0) {
     const next = stack.pop() as string;
     if (seen.has(next)) continue;
@@ -81,6 +83,7 @@ export function transitiveDependencies(plan: Plan, urn: string): Set<string> {
     const r = byUrn.get(next);
     if (!r) continue;
     stack.push(...r.dependencies);
+    if (r.provider) stack.push(r.provider);
     // Waiting on a component means waiting on everything inside it.
     for (const child of plan.resources) if (child.parent === next) stack.push(child.urn);
   }

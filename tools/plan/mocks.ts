@@ -156,8 +156,69 @@ Object.assign(azureOutputs, {
   },
 } satisfies Record<string, (inputs: Inputs, name: string) => State>);
 
+// AKS: the cluster's computed identity, issuer and node group, as ARM returns them.
+Object.assign(azureOutputs, {
+  "azure-native:containerservice:ManagedCluster": (i: Inputs, n: string) => {
+    const id = `${rgId(i)}/providers/Microsoft.ContainerService/managedClusters/${i.resourceName}`;
+    const nodeGroup = i.nodeResourceGroup ?? `MC_${i.resourceGroupName}_${i.resourceName}_${i.location}`;
+    return {
+      id,
+      name: i.resourceName ?? n,
+      fqdn: `${i.dnsPrefix}-${mockGuid("fqdn", id).slice(0, 8)}.hcp.${i.location}.azmk8s.io`,
+      nodeResourceGroup: nodeGroup,
+      oidcIssuerProfile: { enabled: true, issuerURL: `https://${i.location}.oic.prod-aks.azure.com/${mockTenantId}/${mockGuid("issuer", id)}/` },
+      identity: { type: "SystemAssigned", principalId: mockGuid("cluster-principal", id), tenantId: mockTenantId },
+      identityProfile: {
+        kubeletidentity: {
+          resourceId: `${sub}/resourceGroups/${nodeGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${i.resourceName}-agentpool`,
+          clientId: mockGuid("kubelet-client", id),
+          objectId: mockGuid("kubelet-principal", id),
+        },
+      },
+    };
+  },
+  "azure-native:managedidentity:FederatedIdentityCredential": (i: Inputs) => ({
+    id: `${rgId(i)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${i.resourceName}/federatedIdentityCredentials/${i.federatedIdentityCredentialResourceName}`,
+    name: i.federatedIdentityCredentialResourceName,
+  }),
+  "azure-native:features:SubscriptionFeatureRegistration": (i: Inputs) => ({
+    id: `${sub}/providers/Microsoft.Features/featureProviders/${i.providerNamespace}/subscriptionFeatureRegistrations/${i.featureName}`,
+    name: i.featureName,
+  }),
+});
+
+/** A kubeconfig as AKS returns it with format=exec (Entra ID, kubelogin), for listManagedClusterUserCredentials. */
+function mockKubeconfig(inputs: Inputs): string {
+  const server = `https://${inputs.resourceName}-00000000.hcp.japaneast.azmk8s.io:443`;
+  const yaml = [
+    "apiVersion: v1",
+    "kind: Config",
+    "clusters:",
+    `- name: ${inputs.resourceName}`,
+    "  cluster:",
+    "    certificate-authority-data: TU9DSy1DQQ==",
+    `    server: ${server}`,
+    "contexts:",
+    `- name: ${inputs.resourceName}`,
+    "  context:",
+    `    cluster: ${inputs.resourceName}`,
+    `    user: clusterUser_${inputs.resourceGroupName}_${inputs.resourceName}`,
+    `current-context: ${inputs.resourceName}`,
+    "users:",
+    `- name: clusterUser_${inputs.resourceGroupName}_${inputs.resourceName}`,
+    "  user:",
+    "    exec:",
+    "      apiVersion: client.authentication.k8s.io/v1beta1",
+    "      command: kubelogin",
+    "      args: [get-token, --login, devicecode, --server-id, 6dae42f8-4368-4678-94ff-3960e28e3630, --environment, AzurePublicCloud]",
+    "",
+  ].join("\n");
+  return Buffer.from(yaml).toString("base64");
+}
+
 /** Invokes the program may make, with realistic results; anything else fails loudly. */
 export const invokeResults: Record<string, (inputs: Inputs) => State> = {
+  "azure-native:containerservice:listManagedClusterUserCredentials": (i) => ({ kubeconfigs: [{ name: "clusterUser", value: mockKubeconfig(i) }] }),
   "azure-native:authorization:getClientConfig": () => ({
     clientId: mockGuid("deployer-client"),
     objectId: mockDeployerObjectId,

@@ -1,5 +1,6 @@
 import { builtInRoles } from "../../lib/roles";
 import type { Plan, PlannedResource } from "./engine";
+import { mockDeployerObjectId } from "./mocks";
 
 // Human-readable plan: the component tree, every role grant, the secrets the stack needs, warnings
 // and outputs. Pure functions of the plan, so the text is as deterministic as the JSON.
@@ -25,9 +26,12 @@ export function grantRows(plan: Plan): GrantRow[] {
       const v = r.outputs[key];
       if (typeof v === "string" && !owners.has(v)) owners.set(v, r.name);
     }
+    const kubelet = (r.outputs.identityProfile as { kubeletidentity?: { objectId?: string } } | undefined)?.kubeletidentity?.objectId;
+    if (kubelet && !owners.has(kubelet)) owners.set(kubelet, `${r.name} (kubelet)`);
     const identity = r.outputs.identity as { principalId?: string } | undefined;
     if (identity?.principalId && !owners.has(identity.principalId)) owners.set(identity.principalId, `${r.name} (system-assigned)`);
   }
+  owners.set(mockDeployerObjectId, "the deploying principal");
   return plan.resources
     .filter((r) => r.type === "azure-native:authorization:RoleAssignment")
     .map((r) => {

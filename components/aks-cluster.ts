@@ -1,0 +1,245 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as containerservice from "@pulumi/azure-native/containerservice";
+import * as features from "@pulumi/azure-native/features";
+import * as managedidentity from "@pulumi/azure-native/managedidentity";
+import * as resources from "@pulumi/azure-native/resources";
+import * as k8s from "@pulumi/kubernetes";
+import { withKubeloginMode } from "../lib/kubeconfig";
+import { type NameParts, resourceGroupName, scopedName } from "../lib/naming";
+import type { PrincipalType } from "./role-assignment";
+import { grantRole } from "./role-assignment";
+import { AksDemo } from "./aks-demo";
+import { UserIdentity } from "./user-identity";
+
+/** Tag the policy pack looks for before it lets the deprecated pod identity add-on through. */
+export const podIdentityAcknowledgedTag = "keyless-pod-identity-acknowledged";
+
+export interface AksClusterArgs {
+  /** Workload and environment, for names. */
+  readonly names: NameParts;
+  /** Azure region. */
+  readonly location: string;
+  /** Tags. */
+  readonly tags: Readonly<Record<string, string>>;
+  /** Entra tenant of the cluster and its kubelogin tokens. */
+  readonly tenantId: pulumi.Input<string>;
+  /** Subscription, for the node resource group's scope. */
+  readonly subscriptionId: pulumi.Input<string>;
+  /** workload-identity (supported) or aad-pod-identity (the seed's deprecated add-on). */
+  readonly podIdentity: "workload-identity" | "aad-pod-identity";
+  /** System pool size. */
+  readonly nodeCount: number;
+  /** System pool VM size. */
+  readonly nodeVmSize: string;
+  /** Kubernetes version; undefined means AKS's default. */
+  readonly kubernetesVersion?: string;
+  /** Namespace of the demo workload and its identity binding. */
+  readonly demoNamespace: string;
+  /** Entra groups that get cluster admin. */
+  readonly adminGroupObjectIds: readonly string[];
+  /** API server allow list; empty means open to all (Entra ID still required). */
+  readonly apiServerAuthorizedIpRanges: readonly string[];
+  /** kubelogin mode of the Kubernetes provider. */
+  readonly kubeloginMode: string;
+  /** Object id and kind of the principal running `pulumi up`: it gets AKS RBAC Cluster Admin on this cluster. */
+  readonly deployer: { readonly objectId: pulumi.Input<string>; readonly principalType: PrincipalType };
+  /** Free or Standard. */
+  readonly skuTier: "Free" | "Standard";
+  /** Registry the kubelet pulls from (AcrPull on it). */
+  readonly registryId: pulumi.Input<string>;
+}
+
+/** Name of the demo's pod identity, binding selector and service account (as `az aks pod-identity add --name`). */
+export const demoIdentityName = "keyless-demo";
+
+/**
+ * An AKS cluster where pods reach Azure with a managed identity and no secret: Entra ID with Azure
+ * RBAC, local accounts off, Azure CNI with a network policy, kubelet pulling from ACR by identity,
+ * and a demo pod identity (Workload Identity, or the seed's AAD Pod Identity add-on).
+ */
+export class AksCluster extends pulumi.ComponentResource {
+  /** The Kubernetes provider for this cluster (kubelogin exec); its children use it. */
+  public readonly provider: k8s.Provider;
+  /** Cluster ARM id. */
+  public readonly clusterId: pulumi.Output<string>;
+  /** Cluster name. */
+  public readonly clusterName: pulumi.Output<string>;
+  /** Resource group AKS puts the nodes in. */
+  public readonly nodeResourceGroup: pulumi.Output<string>;
+  /** OIDC issuer URL (federated credentials trust it). */
+  public readonly oidcIssuerUrl: pulumi.Output<string>;
+  /** Kubeconfig (kubelogin exec), a secret. */
+  public readonly kubeconfig: pulumi.Output<string>;
+  /** The demo pod's identity. */
+  public readonly podIdentity: UserIdentity;
+
+  constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("keyless:aks:AksCluster", name, {}, opts);
+    const aadPodIdentity = args.podIdentity === "aad-pod-identity";
+    if (aadPodIdentity) {
+      pulumi.log.warn(
+        "keyless:aks.podIdentity is aad-pod-identity: the AAD Pod Identity add-on is deprecated (project archived 2023, AKS support ended September 2025). Migrate to workload-identity (docs/aks.md, 'Switching modes').",
+        this,
+      );
+    }
+    const groupName = resourceGroupName(args.names, "aks");
+    const group = new resources.ResourceGroup(`${name}-rg`, { resourceGroupName: groupName, location: args.location, tags: { ...args.tags } }, { parent: this, dependsOn: opts?.dependsOn });
+
+    // The pod identity exists before the cluster: the add-on's podIdentityProfile names it.
+    this.podIdentity = new UserIdentity(
+      `${name}-pod`,
+      { identityName: scopedName("id", args.names, "pod"), resourceGroupName: group.name, location: args.location, tags: args.tags },
+      { parent: this, dependsOn: opts?.dependsOn },
+    );
+
+    const clusterDeps: pulumi.Resource[] = [];
+    if (aadPodIdentity) {
+      // Seed 003: az feature register --name EnablePodIdentityPreview --namespace Microsoft.ContainerService.
+      clusterDeps.push(
+        new features.SubscriptionFeatureRegistration(
+          `${name}-pod-identity-feature`,
+          { providerNamespace: "Microsoft.ContainerService", featureName: "EnablePodIdentityPreview", properties: {} },
+          { parent: this, dependsOn: opts?.dependsOn },
+        ),
+      );
+    }
+
+    const cluster = new containerservice.ManagedCluster(
+      `${name}-aks`,
+      {
+        resourceName: scopedName("aks", args.names),
+        resourceGroupName: group.name,
+        location: args.location,
+        dnsPrefix: scopedName("aks", args.names),
+        kubernetesVersion: args.kubernetesVersion,
+        // Named rather than MC_<rg>_<cluster>_<region> so it is predictable; read back from the output for grants.
+        nodeResourceGroup: `${groupName}-nodes`,
+        identity: { type: containerservice.ResourceIdentityType.SystemAssigned },
+        sku: { name: "Base", tier: args.skuTier },
+        enableRBAC: true,
+        // Entra ID with Azure RBAC, and no local (certificate) admin account to leak.
+        aadProfile: { managed: true, enableAzureRBAC: true, tenantID: args.tenantId, adminGroupObjectIDs: [...args.adminGroupObjectIds] },
+        disableLocalAccounts: true,
+        agentPoolProfiles: [
+          {
+            name: "system",
+            mode: "System",
+            count: args.nodeCount,
+            vmSize: args.nodeVmSize,
+            osType: "Linux",
+            osSKU: "Ubuntu",
+            osDiskType: "Managed",
+            osDiskSizeGB: 128,
+            type: "VirtualMachineScaleSets",
+            maxPods: 30,
+            enableNodePublicIP: false,
+            upgradeSettings: { maxSurge: "33%" },
+          },
+        ],
+        // Azure CNI (the add-on requires it; kubenet only with an opt-in) with Calico network policy,
+        // supported on Azure CNI (azure-aks-docs articles/aks/use-network-policies.md).
+        networkProfile: { networkPlugin: "azure", networkPolicy: "calico", loadBalancerSku: "standard", outboundType: "loadBalancer" },
+        apiServerAccessProfile: args.apiServerAuthorizedIpRanges.length > 0 ? { authorizedIPRanges: [...args.apiServerAuthorizedIpRanges] } : undefined,
+        // The issuer stays on in both modes: it cannot be turned off once on, and a later switch to
+        // Workload Identity then needs no cluster-level change besides the webhook.
+        oidcIssuerProfile: { enabled: true },
+        securityProfile: aadPodIdentity ? undefined : { workloadIdentity: { enabled: true } },
+        podIdentityProfile: aadPodIdentity
+          ? {
+              enabled: true,
+              userAssignedIdentities: [
+                {
+                  name: demoIdentityName,
+                  namespace: args.demoNamespace,
+                  bindingSelector: demoIdentityName,
+                  identity: { resourceId: this.podIdentity.id, clientId: this.podIdentity.clientId, objectId: this.podIdentity.principalId },
+                },
+              ],
+            }
+          : undefined,
+        autoUpgradeProfile: { upgradeChannel: "patch", nodeOSUpgradeChannel: "NodeImage" },
+        tags: aadPodIdentity ? { ...args.tags, [podIdentityAcknowledgedTag]: "true" } : { ...args.tags },
+      },
+      {
+        parent: this,
+        dependsOn: [...clusterDeps, ...((opts?.dependsOn as pulumi.Resource[] | undefined) ?? [])],
+        // AKS create/upgrade takes 5-15 minutes and can take longer; the defaults are too short.
+        customTimeouts: { create: "45m", update: "45m", delete: "45m" },
+      },
+    );
+
+    const kubelet = cluster.identityProfile.apply((p) => p?.kubeletidentity);
+    this.nodeResourceGroup = cluster.nodeResourceGroup.apply((g) => g ?? `${groupName}-nodes`);
+    const nodeGroupScope = pulumi.interpolate`/subscriptions/${args.subscriptionId}/resourceGroups/${this.nodeResourceGroup}`;
+
+    grantRole(
+      `${name}-kubelet-acrpull`,
+      { scope: args.registryId, principalId: kubelet.apply((k) => k?.objectId ?? ""), principalType: "ServicePrincipal", role: "AcrPull", description: "AKS kubelet pulls images" },
+      { parent: this },
+    );
+    grantRole(
+      `${name}-deployer-cluster-admin`,
+      { scope: cluster.id, principalId: args.deployer.objectId, principalType: args.deployer.principalType, role: "Azure Kubernetes Service RBAC Cluster Admin", description: "pulumi up applies the demo workload" },
+      { parent: this },
+    );
+    grantRole(
+      `${name}-pod-vm-contributor`,
+      { scope: nodeGroupScope, principalId: this.podIdentity.principalId, principalType: "ServicePrincipal", role: "Virtual Machine Contributor", description: "demo pod lists the node VMs (seed 003)" },
+      { parent: this },
+    );
+    if (aadPodIdentity) {
+      // What `az aks pod-identity add` grants silently: the kubelet must be able to assign the identity to the nodes.
+      grantRole(
+        `${name}-kubelet-identity-operator`,
+        { scope: this.podIdentity.id, principalId: kubelet.apply((k) => k?.objectId ?? ""), principalType: "ServicePrincipal", role: "Managed Identity Operator", description: "AAD Pod Identity NMI assigns the pod identity" },
+        { parent: this },
+      );
+    }
+
+    this.oidcIssuerUrl = cluster.oidcIssuerProfile.apply((p) => p?.issuerURL ?? "");
+    const serviceAccount = demoIdentityName;
+    if (!aadPodIdentity) {
+      new managedidentity.FederatedIdentityCredential(
+        `${name}-pod-federation`,
+        {
+          resourceGroupName: group.name,
+          resourceName: this.podIdentity.identity.name,
+          federatedIdentityCredentialResourceName: `${args.demoNamespace}-${serviceAccount}`,
+          issuer: this.oidcIssuerUrl,
+          subject: `system:serviceaccount:${args.demoNamespace}:${serviceAccount}`,
+          audiences: ["api://AzureADTokenExchange"],
+        },
+        { parent: this },
+      );
+    }
+
+    const credentials = containerservice.listManagedClusterUserCredentialsOutput(
+      { resourceGroupName: group.name, resourceName: cluster.name, format: "exec" },
+      { parent: this },
+    );
+    this.kubeconfig = pulumi.secret(
+      pulumi
+        .all([credentials.kubeconfigs, args.tenantId])
+        .apply(([configs, tenant]) => withKubeloginMode(Buffer.from(configs[0]?.value ?? "", "base64").toString("utf8"), args.kubeloginMode, tenant)),
+    );
+    this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this });
+
+    new AksDemo(
+      `${name}-demo`,
+      {
+        mode: args.podIdentity,
+        namespace: args.demoNamespace,
+        identityName: demoIdentityName,
+        clientId: this.podIdentity.clientId,
+        tenantId: args.tenantId,
+        subscriptionId: args.subscriptionId,
+        nodeResourceGroup: this.nodeResourceGroup,
+      },
+      { parent: this, providers: [this.provider] },
+    );
+
+    this.clusterId = cluster.id;
+    this.clusterName = cluster.name;
+    this.registerOutputs({ clusterId: this.clusterId, clusterName: this.clusterName, nodeResourceGroup: this.nodeResourceGroup, oidcIssuerUrl: this.oidcIssuerUrl, kubeconfig: this.kubeconfig });
+  }
+}

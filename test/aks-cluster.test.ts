@@ -1,0 +1,151 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { listNodeVmsScript } from "../components/aks-demo";
+import type { Plan } from "../tools/plan/engine";
+import { mockDeployerObjectId, mockSubscriptionId } from "../tools/plan/mocks";
+import { readStackConfig } from "../tools/plan/stack-file";
+import { ofType, planProgram, planStack, resource, root, transitiveDependencies } from "./support/harness";
+
+const sub = `/subscriptions/${mockSubscriptionId}`;
+let wi: Plan; // dev: workload identity
+let aad: Plan; // stacks/aks-pod-identity.yaml: the seed's add-on
+beforeAll(async () => {
+  wi = await planStack("dev");
+  const c = readStackConfig(join(root, "stacks/aks-pod-identity.yaml"));
+  aad = await planProgram(c.values, { stack: "aks-pod-identity" });
+});
+
+const cluster = (p: Plan) => resource(p, "azure-native:containerservice:ManagedCluster", "aks-aks");
+const grant = (p: Plan, name: string) => resource(p, "azure-native:authorization:RoleAssignment", name).inputs;
+const guidOf = (i: Record<string, unknown>) => String(i.roleDefinitionId).split("/").pop();
+
+describe("the cluster, in both modes", () => {
+  it.each([["workload identity", () => wi], ["aad-pod-identity", () => aad]])("%s: Entra ID + Azure RBAC, no local accounts, Azure CNI with a network policy", (_, p) => {
+    const i = cluster(p()).inputs;
+    expect(i).toMatchObject({
+      identity: { type: "SystemAssigned" },
+      enableRBAC: true,
+      disableLocalAccounts: true,
+      aadProfile: { managed: true, enableAzureRBAC: true },
+      networkProfile: { networkPlugin: "azure", networkPolicy: "calico", loadBalancerSku: "standard" },
+      oidcIssuerProfile: { enabled: true },
+    });
+    expect((i.agentPoolProfiles as Record<string, unknown>[])[0]).toMatchObject({ mode: "System", count: 2, vmSize: "Standard_D2s_v5", osType: "Linux", enableNodePublicIP: false });
+  });
+
+  it("workload identity: the webhook on, no pod identity add-on", () => {
+    const i = cluster(wi).inputs;
+    expect(i.securityProfile).toEqual({ workloadIdentity: { enabled: true } });
+    expect(i).not.toHaveProperty("podIdentityProfile");
+    expect(i.kubernetesVersion).toBe("1.33");
+  });
+
+  it("aad-pod-identity: the add-on binds the pod identity, after the preview feature is registered, and is tagged as acknowledged", () => {
+    const c = cluster(aad);
+    const id = resource(aad, "azure-native:managedidentity:UserAssignedIdentity", "aks-pod-id");
+    expect(c.inputs.podIdentityProfile).toEqual({
+      enabled: true,
+      userAssignedIdentities: [{ name: "keyless-demo", namespace: "demo", bindingSelector: "keyless-demo", identity: { resourceId: id.outputs.id, clientId: id.outputs.clientId, objectId: id.outputs.principalId } }],
+    });
+    const feature = resource(aad, "azure-native:features:SubscriptionFeatureRegistration", "aks-pod-identity-feature");
+    expect(feature.inputs).toMatchObject({ providerNamespace: "Microsoft.ContainerService", featureName: "EnablePodIdentityPreview" });
+    expect(c.dependencies).toContain(feature.urn);
+    expect((c.inputs.tags as Record<string, string>)["keyless-pod-identity-acknowledged"]).toBe("true");
+    expect(c.inputs.apiServerAccessProfile).toEqual({ authorizedIPRanges: ["203.0.113.0/24"] });
+    expect(aad.warnings.some((w) => w.includes("AAD Pod Identity add-on is deprecated") && w.includes("workload-identity"))).toBe(true);
+  });
+});
+
+describe("grants", () => {
+  it("kubelet gets AcrPull on the registry only", () => {
+    const g = grant(wi, "aks-kubelet-acrpull");
+    expect(guidOf(g)).toBe("7f951dda-4ed3-4680-a7ca-43fe172d538d");
+    expect(g.scope).toMatch(new RegExp(`^${sub}/resourceGroups/rg-keyless-dev-shared/providers/Microsoft.ContainerRegistry/registries/crkeylessdev[a-z0-9]{4}$`));
+    expect(g.principalId).toBe((cluster(wi).outputs.identityProfile as { kubeletidentity: { objectId: string } }).kubeletidentity.objectId);
+    expect(g.principalType).toBe("ServicePrincipal");
+  });
+
+  it("the pod identity gets Virtual Machine Contributor on the node resource group read from the cluster", () => {
+    const g = grant(wi, "aks-pod-vm-contributor");
+    expect(guidOf(g)).toBe("9980e02c-c2be-4d73-94e8-173b1dc7cf3c");
+    expect(g.scope).toBe(`${sub}/resourceGroups/${cluster(wi).outputs.nodeResourceGroup}`);
+    expect(g.principalId).toBe(resource(wi, "azure-native:managedidentity:UserAssignedIdentity", "aks-pod-id").outputs.principalId);
+  });
+
+  it("the deploying principal gets AKS RBAC Cluster Admin on the cluster, with its configured principal type", () => {
+    expect(grant(wi, "aks-deployer-cluster-admin")).toMatchObject({ scope: cluster(wi).outputs.id, principalId: mockDeployerObjectId, principalType: "User" });
+    expect(guidOf(grant(wi, "aks-deployer-cluster-admin"))).toBe("b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b");
+    expect(grant(aad, "aks-deployer-cluster-admin").principalType).toBe("ServicePrincipal");
+  });
+
+  it("aad-pod-identity only: kubelet gets Managed Identity Operator on the pod identity (what az aks pod-identity add grants)", () => {
+    const g = grant(aad, "aks-kubelet-identity-operator");
+    expect(guidOf(g)).toBe("f1a07417-d97a-45cb-824c-7a7467783830");
+    expect(g.scope).toBe(resource(aad, "azure-native:managedidentity:UserAssignedIdentity", "aks-pod-id").outputs.id);
+    expect(ofType(wi, "azure-native:authorization:RoleAssignment").map((r) => r.name)).not.toContain("aks-kubelet-identity-operator");
+  });
+});
+
+describe("workload identity federation and the demo", () => {
+  it("trusts exactly the cluster's issuer and the demo service account", () => {
+    const fic = resource(wi, "azure-native:managedidentity:FederatedIdentityCredential", "aks-pod-federation");
+    expect(fic.inputs).toMatchObject({
+      issuer: (cluster(wi).outputs.oidcIssuerProfile as { issuerURL: string }).issuerURL,
+      subject: "system:serviceaccount:demo:keyless-demo",
+      audiences: ["api://AzureADTokenExchange"],
+      resourceName: "id-keyless-dev-pod",
+    });
+    expect(ofType(aad, "azure-native:managedidentity:FederatedIdentityCredential")).toEqual([]);
+  });
+
+  it("the workload-identity pod uses the annotated service account and runs the script file", () => {
+    const sa = resource(wi, "kubernetes:core/v1:ServiceAccount", "aks-demo-sa");
+    const clientId = resource(wi, "azure-native:managedidentity:UserAssignedIdentity", "aks-pod-id").outputs.clientId;
+    expect((sa.inputs.metadata as { annotations: Record<string, string> }).annotations["azure.workload.identity/client-id"]).toBe(clientId);
+    const pod = resource(wi, "kubernetes:core/v1:Pod", "aks-demo-pod").inputs as any;
+    expect(pod.metadata.labels).toEqual({ "azure.workload.identity/use": "true" });
+    expect(pod.spec.serviceAccountName).toBe("keyless-demo");
+    expect(pod.spec.nodeSelector).toEqual({ "kubernetes.io/os": "linux" });
+    expect(pod.spec.containers[0].env).toEqual([
+      { name: "SUBSCRIPTION_ID", value: mockSubscriptionId },
+      { name: "NODE_RESOURCE_GROUP", value: "rg-keyless-dev-aks-nodes" },
+    ]);
+    expect((resource(wi, "kubernetes:core/v1:ConfigMap", "aks-demo-script").inputs as any).data["list-node-vms.sh"]).toBe(readFileSync(join(root, "scripts/aks/list-node-vms.sh"), "utf8"));
+    expect(listNodeVmsScript).toContain("--federated-token");
+  });
+
+  it("the aad-pod-identity pod is seed 003's demo: label, image, args, fieldRef env, Linux node", () => {
+    const pod = resource(aad, "kubernetes:core/v1:Pod", "aks-demo-pod").inputs as any;
+    const clientId = resource(aad, "azure-native:managedidentity:UserAssignedIdentity", "aks-pod-id").outputs.clientId;
+    expect(pod.metadata.labels).toEqual({ aadpodidbinding: "keyless-demo" });
+    expect(pod.spec.containers[0].image).toBe("mcr.microsoft.com/oss/azure/aad-pod-identity/demo:v1.6.3");
+    expect(pod.spec.containers[0].args).toEqual([`--subscriptionid=${mockSubscriptionId}`, `--clientid=${clientId}`, "--resourcegroup=rg-keyless-podid-aks-nodes"]);
+    expect(pod.spec.containers[0].env.map((e: any) => [e.name, e.valueFrom.fieldRef.fieldPath])).toEqual([
+      ["MY_POD_NAME", "metadata.name"],
+      ["MY_POD_NAMESPACE", "metadata.namespace"],
+      ["MY_POD_IP", "status.podIP"],
+    ]);
+    expect(pod.spec.nodeSelector).toEqual({ "kubernetes.io/os": "linux" });
+  });
+
+  it("Kubernetes resources use the cluster's provider, whose kubeconfig is a secret", () => {
+    for (const r of wi.resources.filter((x) => x.type.startsWith("kubernetes:"))) expect(r.provider, r.urn).toMatch(/pulumi:providers:kubernetes::aks-k8s$/);
+    expect(resource(wi, "pulumi:providers:kubernetes", "aks-k8s").inputs.kubeconfig).toBe("[secret]");
+    expect((wi.outputs.aksCluster as Record<string, unknown>).kubeconfig).toBe("[secret]");
+  });
+});
+
+describe("no false waits on AKS", () => {
+  it("nothing outside the cluster's consumers has the ManagedCluster among its transitive dependencies", () => {
+    for (const p of [wi, aad]) {
+      const clusterUrn = cluster(p).urn;
+      const waiting = p.resources.filter((r) => transitiveDependencies(p, r.urn).has(clusterUrn)).map((r) => r.name).sort();
+      expect(waiting).toEqual(
+        p === wi
+          ? ["aks-demo-ns", "aks-demo-pod", "aks-demo-script", "aks-demo-sa", "aks-deployer-cluster-admin", "aks-k8s", "aks-kubelet-acrpull", "aks-pod-federation", "aks-pod-vm-contributor"].sort()
+          : ["aks-demo-ns", "aks-demo-pod", "aks-deployer-cluster-admin", "aks-k8s", "aks-kubelet-acrpull", "aks-kubelet-identity-operator", "aks-pod-vm-contributor"].sort(),
+      );
+    }
+  });
+});
