@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { z } from "zod";
+import { arc, arcSecrets, checkArc } from "./arc";
 import { platformShape, reservedTagKeys } from "./platform";
 import { errorMap, strictObject } from "./rules";
 
@@ -11,12 +12,13 @@ import { errorMap, strictObject } from "./rules";
 const namespace = "keyless";
 
 /** Keys that must be stored encrypted (`pulumi config set --secret`); their values never print. */
-export const secretOnlyKeys: ReadonlySet<string> = new Set<string>([]);
+export const secretOnlyKeys: ReadonlySet<string> = new Set<string>(["arcSecrets"]);
 
 /** Top-level keys whose raw value is used as is (everything else is JSON-decoded when it can be). */
 const stringKeys: ReadonlySet<string> = new Set(["workload", "environment"]);
 
-const rootSchema = strictObject({ ...platformShape }).superRefine((cfg, ctx) => {
+const rootSchema = strictObject({ ...platformShape, arc: arc.optional(), arcSecrets: arcSecrets.optional() }).superRefine((cfg, ctx) => {
+  checkArc(cfg, ctx);
   if (cfg.production && !cfg.keyVault.purgeProtection) {
     ctx.addIssue({ code: "custom", path: ["keyVault", "purgeProtection"], input: false, message: "must be true when keyless:production is true (a production vault must survive a mistaken purge)" });
   }
@@ -120,6 +122,8 @@ export function parseConfig(raw: RawConfig): ParseResult {
         const shown = isSecret(path) ? "[secret]" : show(value);
         if (issue.code === "unrecognized_keys") {
           errors.push(`${key}: ${shown} ${issue.message}`);
+        } else if (value === undefined && issue.message.startsWith("is required")) {
+          errors.push(`${key}: ${issue.message}`);
         } else if (value === undefined) {
           errors.push(`${key}: is required and ${issue.message}`);
         } else if (path.length === 1 && path[0] === "environment" && environmentFromStack) {
