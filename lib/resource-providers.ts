@@ -8,7 +8,11 @@ import type { KeylessConfig } from "./config";
 export const platformNamespaces = ["Microsoft.Storage", "Microsoft.KeyVault", "Microsoft.ContainerRegistry", "Microsoft.ManagedIdentity"] as const;
 
 /** The namespaces this stack's enabled parts need, sorted and unique. */
-export function requiredNamespaces(_config: KeylessConfig): string[] {
+/** Azure Arc-enabled servers (azure-docs azure-arc/servers/prerequisites.md, "Azure resource providers"). */
+export const arcNamespaces = ["Microsoft.HybridCompute", "Microsoft.GuestConfiguration", "Microsoft.HybridConnectivity"] as const;
+
+export function requiredNamespaces(config: KeylessConfig): string[] {
   const namespaces = new Set<string>(platformNamespaces);
+  if (config.arc) for (const ns of arcNamespaces) namespaces.add(ns);
   return [...namespaces].sort();
 }

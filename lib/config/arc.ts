@@ -32,6 +32,8 @@ export const arcServer = strictObject({
   /** ssh: this stack installs and connects the agent; existing: already onboarded, adopted as is. */
   onboard: oneOf(["ssh", "existing"]),
   ssh: ssh.optional(),
+  /** Resource group of an `existing` machine (required for it: this stack never deletes a group it did not make). */
+  resourceGroup: pattern(/^[-\w._()]{0,89}[-\w_()]$/, "a resource group name (1-90 letters, digits, - _ . ( ), not ending with .)").optional(),
   /** Linux accounts added to the himds group (so they may read the HIMDS key file). */
   users: uniqueList(linuxUser, "account names").optional(),
 });
@@ -73,6 +75,12 @@ export function checkArc(
     }
     if (s.os === "windows" && s.users !== undefined) {
       ctx.addIssue({ code: "custom", path: ["arc", "servers", i, "users"], input: s.users, message: "is for Linux only (the himds group); on Windows grant the local Administrators or Hybrid agent extension applications group yourself" });
+    }
+    if (s.onboard === "existing" && !s.resourceGroup) {
+      ctx.addIssue({ code: "custom", path: ["arc", "servers", i, "onboard"], input: s.onboard, message: "needs resourceGroup: the group the machine was onboarded into (the stack adopts it there and never deletes it)" });
+    }
+    if (s.onboard === "ssh" && s.resourceGroup) {
+      ctx.addIssue({ code: "custom", path: ["arc", "servers", i, "resourceGroup"], input: s.resourceGroup, message: "is only for onboard: existing; ssh servers join the stack's Arc resource group" });
     }
     if (s.onboard === "ssh" && s.ssh) {
       if (!a.onboarding) {
