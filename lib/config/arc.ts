@@ -69,7 +69,11 @@ export function checkArc(
 ): void {
   const a = cfg.arc;
   if (!a) return;
+  const seen = new Set<string>();
   a.servers.forEach((s, i) => {
+    // A bad or duplicate name already has its message; do not pile a missing-key one on top.
+    const nameOk = arcMachineName.safeParse(s.name).success && !seen.has(s.name.toLowerCase());
+    seen.add(s.name.toLowerCase());
     if (s.onboard === "ssh" && !s.ssh) {
       ctx.addIssue({ code: "custom", path: ["arc", "servers", i, "onboard"], input: s.onboard, message: "needs ssh: { host, user, port } on the same server (the stack connects the agent over SSH)" });
     }
@@ -86,7 +90,7 @@ export function checkArc(
       if (!a.onboarding) {
         ctx.addIssue({ code: "custom", path: ["arc", "onboarding"], message: `is required when a server has onboard: ssh (${s.name}): the service principal azcmagent connects with, { servicePrincipalId }` });
       }
-      if (!cfg.arcSecrets?.sshPrivateKeys[s.name]) {
+      if (nameOk && !cfg.arcSecrets?.sshPrivateKeys[s.name]) {
         ctx.addIssue({ code: "custom", path: ["arcSecrets", "sshPrivateKeys", s.name], message: `is required for onboard: ssh server ${s.name} (pulumi config set --secret --path 'keyless:arcSecrets.sshPrivateKeys.${s.name}' < key)` });
       }
     }
