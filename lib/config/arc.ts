@@ -21,8 +21,8 @@ const linuxUser = pattern(/^[a-z_][a-z0-9_-]{0,31}$/, "a Linux account name (low
 const ssh = strictObject({
   /** Address or DNS name the deployer reaches over SSH. */
   host: pattern(/^[A-Za-z0-9.:-]{1,253}$/, "a host name or IP address"),
-  /** Account with passwordless sudo. */
-  user: linuxUser,
+  /** Account with passwordless sudo (Linux) or an administrator (Windows, OpenSSH server). */
+  user: pattern(/^[A-Za-z0-9._][A-Za-z0-9._-]{0,63}$/, "an account name (letters, digits, . _ -, at most 64)"),
   port: intRange(1, 65535).default(22),
 });
 

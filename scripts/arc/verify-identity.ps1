@@ -47,6 +47,7 @@ function Get-HimdsToken([string]$Resource) {
   } catch {
     $status = Get-Status $_
     if ($status -eq 401 -or $status -eq 403) { Fail "himds: the endpoint rejected the key file's contents (HTTP $status, wrong or stale secret)" }
+    if ($status -eq 0) { Fail "himds: identity endpoint went away during the challenge ($($_.Exception.Message))" }
     Fail "himds: token request for $Resource answered HTTP $status"
   }
   $token = (ConvertFrom-Json $response.Content).access_token
