@@ -39,7 +39,13 @@ if [[ "$mode" == "disconnect" ]]; then
   printf '{"service-principal-id":"%s","service-principal-secret":"%s"}\n' \
     "$(json_escape "${arg[sp-id]}")" "$(json_escape "$secret")" >"$config"
   # Deletes the Microsoft.HybridCompute/machines resource in Azure too, so destroy leaves no orphan.
-  azcmagent disconnect --config "$config"
+  # That needs machines/delete (Azure Connected Machine Resource Administrator); with the Onboarding
+  # role alone ARM refuses, and the agent is disconnected locally instead: `pulumi destroy` then
+  # removes the resource with the Arc resource group (docs/arc.md, Offboarding).
+  if ! azcmagent disconnect --config "$config"; then
+    echo "arc-onboard: WARNING: could not delete the Azure resource with the service principal; disconnecting locally only" >&2
+    azcmagent disconnect --force-local-only
+  fi
   exit 0
 fi
 

@@ -21,7 +21,12 @@ try {
     @{ 'service-principal-id' = $Arc.ServicePrincipalId; 'service-principal-secret' = $secret } | ConvertTo-Json | Set-Content -Path $config -Encoding UTF8
     # Deletes the Microsoft.HybridCompute/machines resource too, so destroy leaves no orphan.
     & $azcmagent disconnect --config $config
-    if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+    if ($LASTEXITCODE -ne 0) {
+      # The Onboarding role alone may not delete the resource: disconnect locally (see onboard-linux.sh).
+      [Console]::Error.WriteLine('arc-onboard: WARNING: could not delete the Azure resource with the service principal; disconnecting locally only')
+      & $azcmagent disconnect --force-local-only
+      if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+    }
     exit 0
   }
   if (-not (Test-Path $azcmagent)) {
