@@ -14,6 +14,8 @@ declare -A arg=()
 for kv in "$@"; do arg["${kv%%=*}"]="${kv#*=}"; done
 need() { [[ -n "${arg[$1]:-}" ]] || { echo "arc-onboard: missing $1=" >&2; exit 2; }; }
 need sp-id
+# Where /etc/profile.d and /etc/environment live; overridable only so tests can run the script.
+etc="${ARC_ETC_DIR:-/etc}"
 
 if [[ $(id -u) -ne 0 ]]; then
   echo "arc-onboard: must run as root (the SSH user needs passwordless sudo)" >&2
@@ -75,12 +77,12 @@ for u in ${arg[users]:-}; do
 done
 
 # SDKs find the Arc identity through these two variables (seed 001); set them for every login and service.
-cat >/etc/profile.d/azure-arc-identity.sh <<'PROFILE'
+cat >"$etc/profile.d/azure-arc-identity.sh" <<'PROFILE'
 export IDENTITY_ENDPOINT=http://localhost:40342/metadata/identity/oauth2/token
 export IMDS_ENDPOINT=http://localhost:40342
 PROFILE
-chmod 0644 /etc/profile.d/azure-arc-identity.sh
+chmod 0644 "$etc/profile.d/azure-arc-identity.sh"
 for line in IDENTITY_ENDPOINT=http://localhost:40342/metadata/identity/oauth2/token IMDS_ENDPOINT=http://localhost:40342; do
-  grep -qxF "$line" /etc/environment 2>/dev/null || echo "$line" >>/etc/environment
+  grep -qxF "$line" "$etc/environment" 2>/dev/null || echo "$line" >>"$etc/environment"
 done
 echo "arc-onboard: connected as ${arg[resource-name]}"
