@@ -1,8 +1,10 @@
 import * as authorization from "@pulumi/azure-native/authorization";
 import { Provider as AzureProvider } from "@pulumi/azure-native/provider";
 import * as resources from "@pulumi/azure-native/resources";
+import * as pulumi from "@pulumi/pulumi";
 import { Provider as CommandProvider } from "@pulumi/command/provider";
 import { AksCluster } from "./components/aks-cluster";
+import { ArcFleet } from "./components/arc-fleet";
 import { BlobStorage } from "./components/blob-storage";
 import { ContainerHost } from "./components/container-host";
 import { ContainerRegistry } from "./components/container-registry";
@@ -156,3 +158,32 @@ export const aksCluster = aks ? {
   podIdentityClientId: aks.podIdentity.clientId,
   kubeconfig: aks.kubeconfig,
 } : null;
+
+// Azure Arc-enabled servers (docs/arc.md): onboarding, identity grants, on-host check.
+const arcFleet = config.arc
+  ? new ArcFleet(
+      "arc",
+      {
+        resourceGroupName: resourceGroupName(names, "arc"),
+        location: config.location,
+        tags: config.tags,
+        arc: config.arc,
+        // Secret-only config becomes Pulumi secrets before any component sees it.
+        servicePrincipalSecret: config.arcSecrets?.servicePrincipalSecret === undefined ? undefined : pulumi.secret(config.arcSecrets.servicePrincipalSecret),
+        sshPrivateKeys: Object.fromEntries(Object.entries(config.arcSecrets?.sshPrivateKeys ?? {}).map(([k, v]) => [k, pulumi.secret(v)])),
+        tenantId: client.tenantId,
+        subscriptionId: client.subscriptionId,
+        containerIds: blob.containerIds,
+        blobEndpoint: blob.blobEndpoint,
+        vault: { id: kv.vaultId, name: kv.vaultName, resourceGroupName: sharedGroup.name, uri: kv.vaultUri },
+      },
+      { ...providers, dependsOn: registrations.dependencies("Microsoft.HybridCompute", "Microsoft.GuestConfiguration", "Microsoft.HybridConnectivity") },
+    )
+  : undefined;
+
+export const arc = arcFleet
+  ? {
+      resourceGroup: arcFleet.resourceGroupName,
+      servers: Object.fromEntries(Object.entries(arcFleet.servers).map(([n, s]) => [n, { machineId: s.machineId, principalId: s.principalId, verification: s.verification }])),
+    }
+  : null;

@@ -17,10 +17,14 @@ export const vmNamespaces = ["Microsoft.Compute", "Microsoft.Network"] as const;
 export const aksNamespaces = ["Microsoft.ContainerService", "Microsoft.Compute", "Microsoft.Network"] as const;
 
 /** The namespaces this stack's enabled parts need, sorted and unique. */
+/** Azure Arc-enabled servers (azure-docs azure-arc/servers/prerequisites.md, "Azure resource providers"). */
+export const arcNamespaces = ["Microsoft.HybridCompute", "Microsoft.GuestConfiguration", "Microsoft.HybridConnectivity"] as const;
+
 export function requiredNamespaces(config: KeylessConfig): string[] {
   const namespaces = new Set<string>(platformNamespaces);
   // The container host VM: the VM, its disk and run command (Compute), its network (Network).
   if (config.vm?.enabled) for (const ns of vmNamespaces) namespaces.add(ns);
   if (config.aks) for (const ns of aksNamespaces) namespaces.add(ns);
+  if (config.arc) for (const ns of arcNamespaces) namespaces.add(ns);
   return [...namespaces].sort();
 }

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { z } from "zod";
+import { arc, arcSecrets, checkArc } from "./arc";
 import { platformShape, reservedTagKeys } from "./platform";
 import { errorMap, strictObject } from "./rules";
 import { aks, aksIssues } from "./aks";
@@ -13,13 +14,14 @@ import { vm, vmIssues } from "./vm";
 const namespace = "keyless";
 
 /** Keys that must be stored encrypted (`pulumi config set --secret`); their values never print. */
-export const secretOnlyKeys: ReadonlySet<string> = new Set<string>([]);
+export const secretOnlyKeys: ReadonlySet<string> = new Set<string>(["arcSecrets"]);
 
 /** Top-level keys whose raw value is used as is (everything else is JSON-decoded when it can be). */
 const stringKeys: ReadonlySet<string> = new Set(["workload", "environment"]);
 
 /** The root schema: every keyless:* key (the config reference, docs/config-reference.md, is generated from it). */
-export const rootSchema = strictObject({ ...platformShape, aks: aks.optional(), vm: vm.optional() }).superRefine((cfg, ctx) => {
+export const rootSchema = strictObject({ ...platformShape, arc: arc.optional(), arcSecrets: arcSecrets.optional(), aks: aks.optional(), vm: vm.optional() }).superRefine((cfg, ctx) => {
+  checkArc(cfg, ctx);
   if (cfg.aks) for (const issue of aksIssues(cfg.aks)) ctx.addIssue({ code: "custom", ...issue });
   if (cfg.vm) for (const issue of vmIssues(cfg.vm)) ctx.addIssue({ code: "custom", ...issue });
   if (cfg.production && !cfg.keyVault.purgeProtection) {
@@ -130,6 +132,8 @@ export function parseConfig(raw: RawConfig): ParseResult {
         const shown = isSecret(path) ? "[secret]" : show(value);
         if (issue.code === "unrecognized_keys") {
           errors.push(`${key}: ${shown} ${issue.message}`);
+        } else if (value === undefined && issue.message.startsWith("is required")) {
+          errors.push(`${key}: ${issue.message}`);
         } else if (value === undefined) {
           errors.push(`${key}: is required and ${issue.message}`);
         } else if (path.length === 1 && path[0] === "environment" && environmentFromStack) {

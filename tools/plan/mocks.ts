@@ -1,4 +1,4 @@
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import { deterministicUuid } from "../../lib/naming";
 
 // Realistic computed outputs for the offline plan and the tests: ARM ids, principal and client ids,
@@ -63,6 +63,12 @@ export const azureOutputs: Record<string, (inputs: Inputs, name: string) => Stat
     const id = `${rgId(i)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${i.resourceName}`;
     return { id, name: i.resourceName, principalId: mockGuid("principal", id), clientId: mockGuid("client", id), tenantId: mockTenantId };
   },
+  "azure-native:hybridcompute:MachineRunCommand": (i) => ({
+    id: `${rgId(i)}/providers/Microsoft.HybridCompute/machines/${i.machineName}/runCommands/${i.runCommandName}`,
+    name: i.runCommandName,
+    provisioningState: "Succeeded",
+    instanceView: { executionState: "Succeeded", exitCode: 0, output: "keyless-verify: OK" },
+  }),
   "azure-native:authorization:RoleAssignment": (i) => ({
     id: `${i.scope}/providers/Microsoft.Authorization/roleAssignments/${i.roleAssignmentName}`,
     name: i.roleAssignmentName,
@@ -230,7 +236,17 @@ export const invokeResults: Record<string, (inputs: Inputs) => State> = {
     if (!cmd) throw new UnmockedInvokeError(`no run command ${i.runCommandName} on ${i.vmName} in ${i.resourceGroupName} was registered before it was read`);
     return { ...cmd, name: i.runCommandName, provisioningState: "Succeeded", ...(i.expand === "instanceView" ? { instanceView: runCommandInstanceView(cmd) } : {}) };
   },
+  // An Arc machine as ARM returns it once the agent has connected: the system-assigned identity is
+  // always there (Arc-enabled servers always get one; azure-docs azure-arc/servers/managed-identity-authentication.md).
+  "azure-native:hybridcompute:getMachine": (i) => {
+    const id = `${rgId(i)}/providers/Microsoft.HybridCompute/machines/${i.machineName}`;
+    machineLookups.push(id);
+    return { id, name: i.machineName, type: "Microsoft.HybridCompute/machines", location: "japaneast", identity: { type: "SystemAssigned", principalId: mockGuid("principal", id.toLowerCase()), tenantId: mockTenantId }, status: "Connected" };
+  },
 };
+
+/** Every getMachine lookup the program made, in order (tests check none runs at a brand-new preview). */
+export const machineLookups: string[] = [];
 
 /** Raised when the program makes a call the mocks do not know: a test must decide what it returns. */
 export class UnmockedInvokeError extends Error {}
@@ -245,6 +261,11 @@ export const mocks: pulumi.runtime.Mocks = {
     }
     if (args.custom !== false && !args.provider) {
       throw new DefaultProviderError(`${args.type} "${args.name}" has no explicit provider; default providers are disabled (pass the provider from index.ts)`);
+    }
+    if (args.type === "command:remote:Command" && pulumi.runtime.isDryRun()) {
+      // A command that has not run yet has no id at preview (the engine reports it unknown); what
+      // waits on it through its id (an Arc machine lookup) must then wait too, as it does for real.
+      return { id: "", state: { ...args.inputs } };
     }
     const computed = azureOutputs[args.type]?.(args.inputs, args.name) ?? genericOutputs(args.type, args.inputs, args.name);
     const state = { ...args.inputs, ...computed };

@@ -1,0 +1,96 @@
+# Windows twin of verify-identity.sh, step for step: HIMDS challenge flow (seed 001), blob upload with
+# the bearer token, probe secret read from Key Vault. Parameters arrive as script parameters (Arc run
+# command) or environment variables; the first failing step says why and the script exits 1.
+param(
+  [string]$StorageAccountUrl = $env:STORAGE_ACCOUNT_URL,
+  [string]$Container = $env:CONTAINER,
+  [string]$VaultUri = $env:VAULT_URI,
+  [string]$SecretName = $(if ($env:SECRET_NAME) { $env:SECRET_NAME } else { 'keyless-probe' }),
+  [string]$ExpectedSecret = $env:EXPECTED_SECRET,
+  [string]$BlobName = $(if ($env:BLOB_NAME) { $env:BLOB_NAME } else { "keyless-verify/$($env:COMPUTERNAME).txt" }),
+  [string]$IdentityEndpoint = $(if ($env:IDENTITY_ENDPOINT) { $env:IDENTITY_ENDPOINT } else { 'http://localhost:40342/metadata/identity/oauth2/token' }),
+  [string]$StorageResource = 'https://storage.azure.com/',
+  [string]$VaultResource = 'https://vault.azure.net'
+)
+$ErrorActionPreference = 'Stop'
+
+function Fail([string]$Message) {
+  [Console]::Error.WriteLine("FAIL $Message")
+  exit 1
+}
+
+function Get-Status($ErrorRecord) {
+  if ($ErrorRecord.Exception.Response) { return [int]$ErrorRecord.Exception.Response.StatusCode }
+  return 0
+}
+
+function Get-HimdsToken([string]$Resource) {
+  $uri = '{0}?api-version=2020-06-01&resource={1}' -f $IdentityEndpoint, [uri]::EscapeDataString($Resource)
+  $keyFile = $null
+  try {
+    Invoke-WebRequest -Method GET -Uri $uri -Headers @{ Metadata = 'true' } -UseBasicParsing | Out-Null
+    Fail "himds: expected a 401 challenge from $IdentityEndpoint, got a token without one"
+  } catch {
+    $status = Get-Status $_
+    if ($status -eq 0) { Fail "himds: identity endpoint $IdentityEndpoint is not reachable ($($_.Exception.Message)): is the agent running and connected (azcmagent show)?" }
+    if ($status -ne 401) { Fail "himds: expected a 401 challenge from $IdentityEndpoint, got HTTP $status" }
+    $header = $_.Exception.Response.Headers['WWW-Authenticate']
+    if ($header -match 'Basic realm=(.+)') { $keyFile = $Matches[1].Trim() }
+  }
+  if (-not $keyFile) { Fail "himds: the 401 carried no 'WWW-Authenticate: Basic realm=<key file>' header" }
+  if (-not (Test-Path -LiteralPath $keyFile)) { Fail "himds: key file $keyFile named by the challenge does not exist" }
+  try { $key = Get-Content -Raw -LiteralPath $keyFile } catch {
+    Fail "himds: cannot read key file $keyFile as $env:USERNAME: run as an administrator or a member of 'Hybrid agent extension applications'"
+  }
+  try {
+    $response = Invoke-WebRequest -Method GET -Uri $uri -Headers @{ Metadata = 'true'; Authorization = "Basic $key" } -UseBasicParsing
+  } catch {
+    $status = Get-Status $_
+    if ($status -eq 401 -or $status -eq 403) { Fail "himds: the endpoint rejected the key file's contents (HTTP $status, wrong or stale secret)" }
+    if ($status -eq 0) { Fail "himds: identity endpoint went away during the challenge ($($_.Exception.Message))" }
+    Fail "himds: token request for $Resource answered HTTP $status"
+  }
+  $token = (ConvertFrom-Json $response.Content).access_token
+  if (-not $token) { Fail "himds: token response for $Resource has no access_token" }
+  return $token
+}
+
+if (-not $StorageAccountUrl -or -not $Container) { Fail 'usage: STORAGE_ACCOUNT_URL and CONTAINER are required' }
+
+$storageToken = Get-HimdsToken $StorageResource
+Write-Output "PASS himds: token for $StorageResource"
+
+$blobUrl = '{0}/{1}/{2}' -f $StorageAccountUrl.TrimEnd('/'), $Container, $BlobName
+$payload = "keyless verification from $($env:COMPUTERNAME) at $((Get-Date).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ'))"
+try {
+  Invoke-WebRequest -Method PUT -Uri $blobUrl -Body $payload -ContentType 'text/plain' -UseBasicParsing -Headers @{
+    Authorization = "Bearer $storageToken"; 'x-ms-version' = '2021-08-06'; 'x-ms-blob-type' = 'BlockBlob'
+  } | Out-Null
+  Write-Output "PASS storage: uploaded $blobUrl"
+} catch {
+  $status = Get-Status $_
+  if ($status -eq 403) { Fail "storage: HTTP 403 on ${blobUrl}: the identity has no Storage Blob Data Contributor on container $Container yet (new role assignments can take up to 10 minutes)" }
+  if ($status -eq 404) { Fail "storage: HTTP 404 on ${blobUrl}: container $Container does not exist" }
+  if ($status -eq 0) { Fail "storage: $blobUrl is not reachable ($($_.Exception.Message))" }
+  Fail "storage: upload to $blobUrl answered HTTP $status"
+}
+
+if (-not $VaultUri) {
+  Write-Output 'SKIP keyvault: no VAULT_URI (keyless:arc.grants.keyVault is none)'
+} else {
+  $vaultToken = Get-HimdsToken $VaultResource
+  Write-Output "PASS himds: token for $VaultResource"
+  $secretUrl = '{0}/secrets/{1}?api-version=7.4' -f $VaultUri.TrimEnd('/'), $SecretName
+  try {
+    $secret = Invoke-RestMethod -Method GET -Uri $secretUrl -Headers @{ Authorization = "Bearer $vaultToken" }
+  } catch {
+    $status = Get-Status $_
+    if ($status -eq 403) { Fail "keyvault: HTTP 403 reading secret ${SecretName}: the identity has no Key Vault Secrets User on the vault yet (or the vault firewall blocks this host)" }
+    if ($status -eq 404) { Fail "keyvault: HTTP 404: secret $SecretName does not exist in $VaultUri" }
+    if ($status -eq 0) { Fail "keyvault: $VaultUri is not reachable ($($_.Exception.Message))" }
+    Fail "keyvault: reading secret $SecretName answered HTTP $status"
+  }
+  if ($ExpectedSecret -and $secret.value -ne $ExpectedSecret) { Fail "keyvault: secret $SecretName has an unexpected value" }
+  Write-Output "PASS keyvault: read secret $SecretName"
+}
+Write-Output 'keyless-verify: OK'

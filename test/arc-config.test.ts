@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../lib/config";
+import { root, withConfig } from "./support/harness";
+import { readStackConfig } from "../tools/plan/stack-file";
+
+// keyless:arc and keyless:arcSecrets: every rule has one message naming the key, the value and the rule.
+
+const fleet = readStackConfig(`${root}/stacks/arc-fleet.yaml`, { "keyless:registerProviders": "true" });
+const secretKeys = new Set(fleet.secretKeys);
+const arc = JSON.parse(fleet.values["keyless:arc"]) as { servers: Record<string, unknown>[]; [k: string]: unknown };
+const secrets = JSON.parse(fleet.values["keyless:arcSecrets"]) as Record<string, unknown>;
+
+function errorsFor(changes: Record<string, unknown>, keys = secretKeys): readonly string[] {
+  const r = parseConfig({ values: withConfig(fleet.values, changes), secretKeys: keys, project: "keyless", stack: "arc" });
+  return r.ok ? [] : r.errors;
+}
+
+const server = (i: number, patch: Record<string, unknown>) => ({ ...arc, servers: arc.servers.map((s, j) => (j === i ? { ...s, ...patch } : s)) });
+const linux1 = arc.servers[0];
+
+describe("keyless:arc", () => {
+  it("accepts the example fleet", () => {
+    const r = parseConfig({ values: fleet.values, secretKeys, project: "keyless", stack: "arc" });
+    expect(r.ok && r.config.arc?.servers.map((s) => `${s.name}/${s.os}/${s.onboard}`)).toEqual(["arc-lnx-01/linux/ssh", "arc-lnx-02/linux/ssh", "arc-win-01/windows/existing"]);
+    expect(r.ok && r.config.arc?.servers[0].ssh).toEqual({ host: "203.0.113.10", user: "ubuntu", port: 22 });
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ["duplicate server names", { "keyless:arc": { ...arc, servers: [...arc.servers, { ...linux1, name: "ARC-LNX-01" }] } }, 'keyless:arc.servers[3]: {"name":"ARC-LNX-01","os":"linux","onboard":"ssh","ssh":{"host":"203.0.113.10","user":"ubuntu","port":22},"users":["azureuser"]} is listed twice; server names must be unique'],
+    ["ssh without ssh", { "keyless:arc": server(0, { ssh: undefined }) }, 'keyless:arc.servers[0].onboard: "ssh" needs ssh: { host, user, port } on the same server (the stack connects the agent over SSH)'],
+    ["windows with users", { "keyless:arc": server(2, { users: ["admin"] }) }, 'keyless:arc.servers[2].users: ["admin"] is for Linux only (the himds group); on Windows grant the local Administrators or Hybrid agent extension applications group yourself'],
+    ["unknown container", { "keyless:arc": { ...arc, grants: { blobContainers: ["arcupload", "nosuch"], keyVault: "secrets-user" } } }, 'keyless:arc.grants.blobContainers[1]: "nosuch" must be one of keyless:storage.containers (arcupload, arclogs)'],
+    ["machine name characters", { "keyless:arc": server(0, { name: "arc_lnx.01" }) }, 'keyless:arc.servers[0].name: "arc_lnx.01" must be 1-54 letters, digits and hyphens, starting and ending with a letter or digit'],
+    ["machine name length", { "keyless:arc": server(0, { name: "a".repeat(55) }) }, `keyless:arc.servers[0].name: "${"a".repeat(55)}" must be 1-54 letters, digits and hyphens, starting and ending with a letter or digit`],
+    ["servicePrincipalId", { "keyless:arc": { ...arc, onboarding: { servicePrincipalId: "arc-onboarder" } } }, 'keyless:arc.onboarding.servicePrincipalId: "arc-onboarder" must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)'],
+    ["onboarding missing", { "keyless:arc": { ...arc, onboarding: undefined } }, "keyless:arc.onboarding: is required when a server has onboard: ssh (arc-lnx-01): the service principal azcmagent connects with, { servicePrincipalId }"],
+    ["existing without resourceGroup", { "keyless:arc": server(2, { resourceGroup: undefined }) }, 'keyless:arc.servers[2].onboard: "existing" needs resourceGroup: the group the machine was onboarded into (the stack adopts it there and never deletes it)'],
+    ["os value", { "keyless:arc": server(0, { os: "macos" }) }, 'keyless:arc.servers[0].os: "macos" must be one of linux | windows'],
+    ["keyVault value", { "keyless:arc": { ...arc, grants: { blobContainers: [], keyVault: "admin" } } }, 'keyless:arc.grants.keyVault: "admin" must be one of none | secrets-user | secrets-and-certificates-user'],
+    ["ssh port", { "keyless:arc": server(0, { ssh: { host: "203.0.113.10", user: "ubuntu", port: 0 } }) }, "keyless:arc.servers[0].ssh.port: 0 must be a whole number from 1 to 65535"],
+    ["missing SP secret", { "keyless:arcSecrets": { sshPrivateKeys: secrets.sshPrivateKeys } }, "keyless:arcSecrets.servicePrincipalSecret: is required when a server has onboard: ssh (pulumi config set --secret --path 'keyless:arcSecrets.servicePrincipalSecret' ...)"],
+    ["missing SSH key", { "keyless:arcSecrets": { ...secrets, sshPrivateKeys: { "arc-lnx-01": "k" } } }, "keyless:arcSecrets.sshPrivateKeys.arc-lnx-02: is required for onboard: ssh server arc-lnx-02 (pulumi config set --secret --path 'keyless:arcSecrets.sshPrivateKeys.arc-lnx-02' < key)"],
+  ])("%s", (_, changes, message) => {
+    expect(errorsFor(changes)).toEqual([message]);
+  });
+
+  it("refuses arcSecrets stored in clear, without printing it", () => {
+    expect(errorsFor({}, new Set())).toEqual(["keyless:arcSecrets: [value hidden] must be stored as a secret (pulumi config set --secret keyless:arcSecrets ...)"]);
+  });
+
+  it("never prints a secret value in a message", () => {
+    const errors = errorsFor({ "keyless:arcSecrets": { servicePrincipalSecret: 42, sshPrivateKeys: {} } });
+    expect(errors[0]).toBe("keyless:arcSecrets.servicePrincipalSecret: [secret] must be a string");
+  });
+});

@@ -1,0 +1,74 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { arcScripts } from "../components/arc-server";
+import { readStackConfig, secretPlaceholder } from "../tools/plan/stack-file";
+import { planProgram, resource, root } from "./support/harness";
+
+// PowerShell cannot run here: check statically that the Windows scripts mirror the Linux ones step for
+// step (same endpoints, versions, failure steps and wording) and that the Windows onboarding command
+// carries no secret.
+
+const sh = arcScripts.verifyLinux;
+const ps = arcScripts.verifyWindows;
+
+/** "FAIL <step>: <first words>" of every failure message. */
+function failures(text: string): string[] {
+  const out = new Set<string>();
+  for (const m of text.matchAll(/fail "((?:himds|storage|keyvault): [^"$({]{8,40})/gi)) out.add(m[1].replace(/\s+$/, ""));
+  return [...out].sort();
+}
+
+describe("verify-identity.ps1 mirrors verify-identity.sh", () => {
+  it("uses the same HIMDS api-version, token resources, Blob and Key Vault API versions", () => {
+    for (const needle of ["api-version=2020-06-01", "https://storage.azure.com/", "https://vault.azure.net", "2021-08-06", "BlockBlob", "api-version=7.4", "Basic realm=", "http://localhost:40342/metadata/identity/oauth2/token", "keyless-verify/"]) {
+      expect(sh).toContain(needle);
+      expect(ps).toContain(needle);
+    }
+  });
+
+  it("fails at the same steps with the same wording", () => {
+    const linux = failures(sh);
+    expect(linux.length).toBeGreaterThanOrEqual(12);
+    expect(failures(ps)).toEqual(linux);
+  });
+
+  it("prints the same PASS lines and exits 1 on failure", () => {
+    for (const line of ["PASS himds: token for", "PASS storage: uploaded", "PASS keyvault: read secret", "keyless-verify: OK"]) {
+      expect(sh).toContain(line);
+      expect(ps).toContain(line);
+    }
+    expect(ps).toMatch(/function Fail[\s\S]*?exit 1/);
+  });
+});
+
+describe("Windows onboarding", () => {
+  it("reads the secret from stdin into an Administrators/SYSTEM-only --config file", () => {
+    const onboard = readFileSync(join(root, "scripts/arc/onboard-windows.ps1"), "utf8");
+    expect(onboard).toContain("[Console]::In.ReadLine()");
+    expect(onboard).toContain("/inheritance:r /grant:r '*S-1-5-18:(OI)(CI)F' '*S-1-5-32-544:(OI)(CI)F'");
+    expect(onboard).toMatch(/& \$azcmagent connect --config \$config/);
+    expect(onboard).toMatch(/& \$azcmagent disconnect --config \$config/);
+    expect(onboard).not.toMatch(/--service-principal-secret/);
+  });
+
+  it("runs as an encoded command that holds the parameters but no secret", async () => {
+    const fleet = readStackConfig(`${root}/stacks/arc-fleet.yaml`);
+    const arc = JSON.parse(fleet.values["keyless:arc"]) as { servers: Record<string, unknown>[] };
+    arc.servers[2] = { name: "arc-win-01", os: "windows", onboard: "ssh", ssh: { host: "198.51.100.7", user: "Administrator", port: 22 } };
+    const secrets = JSON.parse(fleet.values["keyless:arcSecrets"]) as { sshPrivateKeys: Record<string, string> };
+    secrets.sshPrivateKeys["arc-win-01"] = secretPlaceholder;
+    const p = await planProgram({ ...fleet.values, "keyless:arc": JSON.stringify(arc), "keyless:arcSecrets": JSON.stringify(secrets) }, { stack: "arc", secretKeys: fleet.secretKeys, preview: false });
+    const cmd = resource(p, "command:remote:Command", "arc-arc-win-01-onboard").inputs;
+    expect(cmd.stdin).toBe("[secret]");
+    for (const [mode, text] of [["connect", cmd.create], ["disconnect", cmd.delete]] as const) {
+      const m = /^powershell\.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand ([A-Za-z0-9+/=]+)$/.exec(text as string);
+      expect(m).not.toBeNull();
+      const script = Buffer.from(m?.[1] ?? "", "base64").toString("utf16le");
+      expect(script).toContain(`$Arc = @{ Mode = '${mode}'; ServicePrincipalId = '3f2b8c1d-6e4a-4b7c-9d0e-1a2b3c4d5e6f';`);
+      expect(script).toContain("ResourceGroup = 'rg-keyless-arc-arc'; Location = 'japaneast'; ResourceName = 'arc-win-01'");
+      expect(script).toContain(arcScripts.onboardWindows);
+      expect(script).not.toContain(secretPlaceholder);
+    }
+  });
+});
