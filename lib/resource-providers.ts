@@ -8,7 +8,12 @@ import type { KeylessConfig } from "./config";
 export const platformNamespaces = ["Microsoft.Storage", "Microsoft.KeyVault", "Microsoft.ContainerRegistry", "Microsoft.ManagedIdentity"] as const;
 
 /** The namespaces this stack's enabled parts need, sorted and unique. */
-export function requiredNamespaces(_config: KeylessConfig): string[] {
+export function requiredNamespaces(config: KeylessConfig): string[] {
   const namespaces = new Set<string>(platformNamespaces);
+  if (config.gallery) {
+    namespaces.add("Microsoft.Compute");
+    // Registration definitions/assignments; only a Lighthouse delegation needs it.
+    if (config.gallery.sharing.lighthouse) namespaces.add("Microsoft.ManagedServices");
+  }
   return [...namespaces].sort();
 }

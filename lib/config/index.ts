@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { z } from "zod";
+import { gallery } from "./gallery";
 import { platformShape, reservedTagKeys } from "./platform";
 import { errorMap, strictObject } from "./rules";
 
@@ -16,7 +17,7 @@ export const secretOnlyKeys: ReadonlySet<string> = new Set<string>([]);
 /** Top-level keys whose raw value is used as is (everything else is JSON-decoded when it can be). */
 const stringKeys: ReadonlySet<string> = new Set(["workload", "environment"]);
 
-const rootSchema = strictObject({ ...platformShape }).superRefine((cfg, ctx) => {
+const rootSchema = strictObject({ ...platformShape, gallery: gallery.optional() }).superRefine((cfg, ctx) => {
   if (cfg.production && !cfg.keyVault.purgeProtection) {
     ctx.addIssue({ code: "custom", path: ["keyVault", "purgeProtection"], input: false, message: "must be true when keyless:production is true (a production vault must survive a mistaken purge)" });
   }
@@ -78,6 +79,28 @@ function show(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/** Checks that need keys outside the keyless namespace (azure-native:tenantId, azure-native:location). */
+function crossChecks(cfg: Parsed, values: Readonly<Record<string, string>>): string[] {
+  const errors: string[] = [];
+  const lighthouse = cfg.gallery?.sharing.lighthouse;
+  const ownTenant = values["azure-native:tenantId"];
+  // Lighthouse delegates to another tenant; a definition naming the customer's own tenant is
+  // refused by ARM. When azure-native:tenantId is not set the LighthouseDelegation component repeats
+  // this check against the signed-in tenant before the definition is sent (docs/gallery.md).
+  if (lighthouse && ownTenant !== undefined && lighthouse.managedByTenantId.toLowerCase() === ownTenant.toLowerCase()) {
+    errors.push(
+      `${namespace}:gallery.sharing.lighthouse.managedByTenantId: ${show(lighthouse.managedByTenantId)} must be another tenant than the stack's own (azure-native:tenantId); Lighthouse delegates to a managing tenant, use sharing.rbac inside one tenant`,
+    );
+  }
+  const location = values["azure-native:location"] ?? "";
+  // Direct shared galleries are not available in government clouds (azure-compute-docs
+  // virtual-machines/share-gallery-direct.md, "Limitations").
+  if (cfg.gallery?.sharing.direct && /^(usgov|usdod)/.test(location)) {
+    errors.push(`${namespace}:gallery.sharing.direct: ${show(cfg.gallery.sharing.direct)} is not available in government clouds (azure-native:location ${show(location)}); use sharing.rbac or sharing.lighthouse`);
+  }
+  return errors;
+}
+
 /** Validate raw config; never throws on bad input. */
 export function parseConfig(raw: RawConfig): ParseResult {
   const errors: string[] = [];
@@ -130,6 +153,7 @@ export function parseConfig(raw: RawConfig): ParseResult {
       }
     }
   }
+  if (result.success) errors.push(...crossChecks(result.data, raw.values));
   if (errors.length > 0 || !result.success) return { ok: false, errors };
 
   const cfg = result.data;
