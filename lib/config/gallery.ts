@@ -86,11 +86,12 @@ type Auth = { principalIdDisplayName: string; role: BuiltInRoleName; delegatedRo
 function refuseRoles(list: readonly Auth[], ctx: z.RefinementCtx, eligible: boolean) {
   list.forEach((a, i) => {
     const who = `(authorization ${i}, ${JSON.stringify(a.principalIdDisplayName)})`;
-    const why = lighthouseRefusal(a.role, a.delegatedRoles !== undefined);
+    // Eligible authorizations have no delegatedRoleDefinitionIds, so User Access Administrator never qualifies there.
+    const why =
+      eligible && a.role === "User Access Administrator"
+        ? "User Access Administrator cannot be an eligible (just-in-time) authorization"
+        : lighthouseRefusal(a.role, a.delegatedRoles !== undefined);
     if (why) ctx.addIssue({ code: "custom", path: [i, "role"], input: a.role, message: `is refused by Azure Lighthouse ${who}: ${why}` });
-    if (eligible && a.role === "User Access Administrator") {
-      ctx.addIssue({ code: "custom", path: [i, "role"], input: a.role, message: `is refused by Azure Lighthouse ${who}: User Access Administrator cannot be an eligible (just-in-time) authorization` });
-    }
     if (a.delegatedRoles !== undefined && a.role !== "User Access Administrator") {
       ctx.addIssue({ code: "custom", path: [i, "delegatedRoles"], input: a.delegatedRoles, message: `is only allowed with role User Access Administrator ${who}` });
     }
