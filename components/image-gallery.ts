@@ -83,7 +83,8 @@ export class ImageGallery extends pulumi.ComponentResource {
         sharingProfile: args.direct ? { permissions: compute.GallerySharingPermissionTypes.Groups } : undefined,
         tags,
       },
-      { parent: this },
+      // Waits for the Microsoft.Compute registration the caller passes in; definitions and versions follow the gallery.
+      { parent: this, dependsOn: opts?.dependsOn },
     );
 
     this.imageIds = {};

@@ -133,7 +133,8 @@ export class LighthouseDelegation extends pulumi.ComponentResource {
               : undefined,
         },
       },
-      { parent: this },
+      // Waits for the Microsoft.ManagedServices registration the caller passes in.
+      { parent: this, dependsOn: opts?.dependsOn },
     );
 
     const assignmentGuid = definitionGuid.apply((d) => registrationAssignmentGuid(d, args.scopeName));

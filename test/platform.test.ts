@@ -94,9 +94,11 @@ describe("providers and protection", () => {
   it("registers the platform's resource providers in the deploying subscription, and the platform waits for them", () => {
     const cmds = ofType(dev, "command:local:Command").filter((c) => c.name.startsWith("resource-providers-"));
     expect(cmds.map((c) => c.name).sort()).toEqual([
+      "resource-providers-microsoft.compute", // the dev stack's gallery
       "resource-providers-microsoft.containerregistry",
       "resource-providers-microsoft.keyvault",
       "resource-providers-microsoft.managedidentity",
+      "resource-providers-microsoft.managedservices", // the dev stack's Lighthouse delegation
       "resource-providers-microsoft.storage",
     ]);
     const kv = resource(dev, "azure-native:keyvault:Vault", "vault-kv");
