@@ -44,7 +44,11 @@ export interface LighthouseDelegationArgs {
   readonly allowRemovalByManagingTenant: boolean;
 }
 
-/** The deterministic registration definition id: same subscription, group and managing tenant, same id. */
+/**
+ * The deterministic registration definition id: same subscription, group and managing tenant, same
+ * id. Authorization and offer-name changes update the definition in place; another managing tenant
+ * is a new offer, as Microsoft requires (azure-docs lighthouse/how-to/update-delegation.md).
+ */
 export function registrationDefinitionGuid(subscriptionId: string, scopeName: string, managedByTenantId: string): string {
   return deterministicUuid("lighthouse-definition", subscriptionId.toLowerCase(), scopeName.toLowerCase(), managedByTenantId.toLowerCase());
 }
@@ -133,8 +137,10 @@ export class LighthouseDelegation extends pulumi.ComponentResource {
               : undefined,
         },
       },
-      // Waits for the Microsoft.ManagedServices registration the caller passes in.
-      { parent: this, dependsOn: opts?.dependsOn },
+      // Waits for the Microsoft.ManagedServices registration the caller passes in. A new id (another
+      // managing tenant) must not overlap the old delegation: "remove access to the previous
+      // delegation before deploying the new offer" (azure-docs lighthouse/how-to/update-delegation.md).
+      { parent: this, dependsOn: opts?.dependsOn, deleteBeforeReplace: true },
     );
 
     const assignmentGuid = definitionGuid.apply((d) => registrationAssignmentGuid(d, args.scopeName));
@@ -146,7 +152,7 @@ export class LighthouseDelegation extends pulumi.ComponentResource {
         // The fully qualified definition id (the REST spec's RegistrationAssignmentProperties).
         properties: { registrationDefinitionId: definition.id },
       },
-      { parent: this },
+      { parent: this, deleteBeforeReplace: true },
     );
 
     this.definitionId = definition.id;
