@@ -8,10 +8,13 @@ import { ArcFleet } from "./components/arc-fleet";
 import { BlobStorage } from "./components/blob-storage";
 import { ContainerHost } from "./components/container-host";
 import { ContainerRegistry } from "./components/container-registry";
+import { ImageGallery } from "./components/image-gallery";
 import { KeyVault } from "./components/key-vault";
+import { LighthouseDelegation } from "./components/lighthouse-delegation";
 import { ProviderRegistrations } from "./components/provider-registrations";
 import { loadConfig } from "./lib/config";
-import { containerRegistryName, keyVaultName, resourceGroupName, storageAccountName, uniqueSuffix } from "./lib/naming";
+import { consumerSteps } from "./lib/gallery-consumer";
+import { containerRegistryName, galleryName, keyVaultName, resourceGroupName, storageAccountName, uniqueSuffix } from "./lib/naming";
 import { requiredNamespaces } from "./lib/resource-providers";
 
 // Thin on purpose: read config, build providers, create components, export outputs.
@@ -187,3 +190,51 @@ export const arc = arcFleet
       servers: Object.fromEntries(Object.entries(arcFleet.servers).map(([n, s]) => [n, { machineId: s.machineId, principalId: s.principalId, verification: s.verification }])),
     }
   : null;
+
+// Image gallery shared with other tenants (docs/gallery.md).
+let galleryOutputs: Record<string, unknown> | undefined;
+if (config.gallery) {
+  const g = config.gallery;
+  const imageGallery = new ImageGallery(
+    "gallery",
+    {
+      resourceGroupName: resourceGroupName(names, "gallery"),
+      galleryName: galleryName(names),
+      location: config.location,
+      subscriptionId: client.subscriptionId,
+      images: g.images,
+      rbac: g.sharing.rbac,
+      direct: g.sharing.direct,
+      tags: config.tags,
+    },
+    { ...stateful, dependsOn: registrations.dependencies("Microsoft.Compute") },
+  );
+  const lh = g.sharing.lighthouse;
+  const delegation = lh
+    ? new LighthouseDelegation(
+        "gallery-delegation",
+        {
+          subscriptionId: client.subscriptionId,
+          customerTenantId: client.tenantId,
+          scope: imageGallery.resourceGroupId,
+          scopeName: resourceGroupName(names, "gallery"),
+          offerName: lh.offerName,
+          description: lh.description,
+          managedByTenantId: lh.managedByTenantId,
+          authorizations: lh.authorizations,
+          eligibleAuthorizations: lh.eligibleAuthorizations,
+          allowRemovalByManagingTenant: lh.allowRemovalByManagingTenant,
+        },
+        { ...providers, dependsOn: registrations.dependencies("Microsoft.ManagedServices") },
+      )
+    : undefined;
+  galleryOutputs = {
+    id: imageGallery.galleryId,
+    resourceGroup: imageGallery.resourceGroupName,
+    imageIds: imageGallery.imageIds,
+    versionIds: imageGallery.versionIds,
+    delegation: delegation ? { registrationDefinitionId: delegation.definitionId, registrationAssignmentId: delegation.assignmentId } : undefined,
+    consumerSteps: consumerSteps(g, imageGallery),
+  };
+}
+export const gallery = galleryOutputs ?? null;

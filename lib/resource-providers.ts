@@ -26,5 +26,10 @@ export function requiredNamespaces(config: KeylessConfig): string[] {
   if (config.vm?.enabled) for (const ns of vmNamespaces) namespaces.add(ns);
   if (config.aks) for (const ns of aksNamespaces) namespaces.add(ns);
   if (config.arc) for (const ns of arcNamespaces) namespaces.add(ns);
+  if (config.gallery) {
+    namespaces.add("Microsoft.Compute");
+    // Registration definitions/assignments; only a Lighthouse delegation needs it.
+    if (config.gallery.sharing.lighthouse) namespaces.add("Microsoft.ManagedServices");
+  }
   return [...namespaces].sort();
 }

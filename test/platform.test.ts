@@ -100,6 +100,7 @@ describe("providers and protection", () => {
       "resource-providers-microsoft.containerservice",
       "resource-providers-microsoft.keyvault",
       "resource-providers-microsoft.managedidentity",
+      "resource-providers-microsoft.managedservices",
       "resource-providers-microsoft.network",
       "resource-providers-microsoft.storage",
     ]);

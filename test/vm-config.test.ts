@@ -70,9 +70,9 @@ describe("valid keyless:vm", () => {
 
   it("needs Compute and Network only when the VM is enabled", () => {
     expect(requiredNamespaces(configFor(devVm))).toEqual(expect.arrayContaining(["Microsoft.Compute", "Microsoft.Network"]));
-    // Without AKS, which needs the same two for its node resource group.
-    expect(requiredNamespaces({ ...configFor({ ...devVm, enabled: false }), aks: undefined })).not.toContain("Microsoft.Compute");
-    expect(requiredNamespaces({ ...configFor(undefined), aks: undefined })).not.toContain("Microsoft.Network");
+    // Without AKS and the gallery, which need Compute (and AKS Network) too.
+    expect(requiredNamespaces({ ...configFor({ ...devVm, enabled: false }), aks: undefined, gallery: undefined })).not.toContain("Microsoft.Compute");
+    expect(requiredNamespaces({ ...configFor(undefined), aks: undefined, gallery: undefined })).not.toContain("Microsoft.Network");
   });
 
   it("puts the subnet on the first /24 of the address space", () => {

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { z } from "zod";
 import { arc, arcSecrets, checkArc } from "./arc";
+import { gallery } from "./gallery";
 import { platformShape, reservedTagKeys } from "./platform";
 import { errorMap, strictObject } from "./rules";
 import { aks, aksIssues } from "./aks";
@@ -20,7 +21,7 @@ export const secretOnlyKeys: ReadonlySet<string> = new Set<string>(["arcSecrets"
 const stringKeys: ReadonlySet<string> = new Set(["workload", "environment"]);
 
 /** The root schema: every keyless:* key (the config reference, docs/config-reference.md, is generated from it). */
-export const rootSchema = strictObject({ ...platformShape, arc: arc.optional(), arcSecrets: arcSecrets.optional(), aks: aks.optional(), vm: vm.optional() }).superRefine((cfg, ctx) => {
+export const rootSchema = strictObject({ ...platformShape, arc: arc.optional(), arcSecrets: arcSecrets.optional(), aks: aks.optional(), gallery: gallery.optional(), vm: vm.optional() }).superRefine((cfg, ctx) => {
   checkArc(cfg, ctx);
   if (cfg.aks) for (const issue of aksIssues(cfg.aks)) ctx.addIssue({ code: "custom", ...issue });
   if (cfg.vm) for (const issue of vmIssues(cfg.vm)) ctx.addIssue({ code: "custom", ...issue });
@@ -87,6 +88,28 @@ function show(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/** Checks that need keys outside the keyless namespace (azure-native:tenantId, azure-native:location). */
+function crossChecks(cfg: Parsed, values: Readonly<Record<string, string>>): string[] {
+  const errors: string[] = [];
+  const lighthouse = cfg.gallery?.sharing.lighthouse;
+  const ownTenant = values["azure-native:tenantId"];
+  // Lighthouse delegates to another tenant; a definition naming the customer's own tenant is
+  // refused by ARM. When azure-native:tenantId is not set the LighthouseDelegation component repeats
+  // this check against the signed-in tenant before the definition is sent (docs/gallery.md).
+  if (lighthouse && ownTenant !== undefined && lighthouse.managedByTenantId.toLowerCase() === ownTenant.toLowerCase()) {
+    errors.push(
+      `${namespace}:gallery.sharing.lighthouse.managedByTenantId: ${show(lighthouse.managedByTenantId)} must be another tenant than the stack's own (azure-native:tenantId); Lighthouse delegates to a managing tenant, use sharing.rbac inside one tenant`,
+    );
+  }
+  const location = values["azure-native:location"] ?? "";
+  // Direct shared galleries are not available in government clouds (azure-compute-docs
+  // virtual-machines/share-gallery-direct.md, "Limitations").
+  if (cfg.gallery?.sharing.direct && /^(usgov|usdod)/.test(location)) {
+    errors.push(`${namespace}:gallery.sharing.direct: ${show(cfg.gallery.sharing.direct)} is not available in government clouds (azure-native:location ${show(location)}); use sharing.rbac or sharing.lighthouse`);
+  }
+  return errors;
+}
+
 /** Validate raw config; never throws on bad input. */
 export function parseConfig(raw: RawConfig): ParseResult {
   const errors: string[] = [];
@@ -144,6 +167,7 @@ export function parseConfig(raw: RawConfig): ParseResult {
       }
     }
   }
+  if (result.success) errors.push(...crossChecks(result.data, raw.values));
   if (errors.length > 0 || !result.success) return { ok: false, errors };
 
   const cfg = result.data;

@@ -69,6 +69,28 @@ export const azureOutputs: Record<string, (inputs: Inputs, name: string) => Stat
     provisioningState: "Succeeded",
     instanceView: { executionState: "Succeeded", exitCode: 0, output: "keyless-verify: OK" },
   }),
+  "azure-native:compute:Gallery": (i) => ({
+    id: `${rgId(i)}/providers/Microsoft.Compute/galleries/${i.galleryName}`,
+    name: i.galleryName,
+    // Azure generates the unique name direct-share consumers see: <subscription>-<GALLERY NAME>.
+    identifier: { uniqueName: `${mockSubscriptionId}-${String(i.galleryName).toUpperCase()}` },
+  }),
+  "azure-native:compute:GalleryImage": (i) => ({
+    id: `${rgId(i)}/providers/Microsoft.Compute/galleries/${i.galleryName}/images/${i.galleryImageName}`,
+    name: i.galleryImageName,
+  }),
+  "azure-native:compute:GalleryImageVersion": (i) => ({
+    id: `${rgId(i)}/providers/Microsoft.Compute/galleries/${i.galleryName}/images/${i.galleryImageName}/versions/${i.galleryImageVersionName}`,
+    name: i.galleryImageVersionName,
+  }),
+  "azure-native:managedservices:RegistrationDefinition": (i) => ({
+    id: `${i.scope}/providers/Microsoft.ManagedServices/registrationDefinitions/${i.registrationDefinitionId}`,
+    name: i.registrationDefinitionId,
+  }),
+  "azure-native:managedservices:RegistrationAssignment": (i) => ({
+    id: `${i.scope}/providers/Microsoft.ManagedServices/registrationAssignments/${i.registrationAssignmentId}`,
+    name: i.registrationAssignmentId,
+  }),
   "azure-native:authorization:RoleAssignment": (i) => ({
     id: `${i.scope}/providers/Microsoft.Authorization/roleAssignments/${i.roleAssignmentName}`,
     name: i.roleAssignmentName,

@@ -1,0 +1,167 @@
+import { z } from "zod";
+import { type BuiltInRoleName, builtInRoleNames, rolesWithDataActions } from "../roles";
+import { guid, oneOf, pattern, strictObject, uniqueList } from "./rules";
+
+// keyless:gallery: a Compute Gallery, its image definitions, and how other tenants get at them
+// (Azure Lighthouse, RBAC, direct sharing). Everything Azure would reject is refused here, before
+// any resource is registered. Sources for each rule are cited next to it; docs/gallery.md sums up.
+
+// Image definition names (Microsoft.Compute/galleries/images): 1-80 alphanumerics, underscores,
+// hyphens and periods, starting and ending with an alphanumeric
+// (azure-docs azure-resource-manager/management/resource-name-rules.md, Microsoft.Compute).
+const imageName = pattern(
+  /^(?=.{1,80}$)[a-zA-Z0-9](?:[a-zA-Z0-9._-]*[a-zA-Z0-9])?$/,
+  "1-80 letters, digits, underscores, hyphens and periods, starting and ending with a letter or digit",
+);
+
+// Publisher, offer and SKU of an image definition: up to 128 characters of letters, digits, hyphens,
+// periods and underscores (azure-compute-docs virtual-machines/shared-image-galleries.md, "Image
+// definitions"; the REST spec's GalleryImageIdentifier has no stricter pattern).
+const identifierPart = pattern(/^(?=.{1,128}$)[a-zA-Z0-9](?:[a-zA-Z0-9._-]*[a-zA-Z0-9])?$/, "1-128 letters, digits, hyphens, periods and underscores, starting and ending with a letter or digit");
+
+// A managed image or VM to publish as version 1.0.0 (storageProfile.source.id / .virtualMachineId).
+const sourceImageId = pattern(
+  /^\/subscriptions\/[0-9a-fA-F-]{36}\/resourceGroups\/[^/]+\/providers\/Microsoft\.Compute\/(images|virtualMachines)\/[^/]+$/i,
+  "the ARM id of a managed image or a VM (/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Compute/images|virtualMachines/<name>)",
+);
+
+export const galleryImage = strictObject({
+  /** Image definition name, unique in the gallery. */
+  name: imageName,
+  osType: oneOf(["Linux", "Windows"]),
+  hyperVGeneration: oneOf(["V1", "V2"]).default("V2"),
+  publisher: identifierPart,
+  offer: identifierPart,
+  sku: identifierPart,
+  /** Optional: a managed image or VM published as version 1.0.0 of this definition. */
+  sourceImageId: sourceImageId.optional(),
+});
+
+const roleName = z.enum(builtInRoleNames as [BuiltInRoleName, ...BuiltInRoleName[]], { error: `must be a built-in role name: ${builtInRoleNames.join(", ")}` });
+
+// Lighthouse's display name is free text but required for every authorization in the portal.
+const displayName = pattern(/^.{1,256}$/, "1-256 characters");
+
+/**
+ * Why Lighthouse refuses a role in an authorization, or undefined when it accepts it.
+ * azure-docs lighthouse/concepts/tenants-users-roles.md, "Role support for Azure Lighthouse":
+ * no Owner, no role with DataActions, no role with Microsoft.Authorization/* write except User
+ * Access Administrator, and that one only to assign roles to managed identities
+ * (delegatedRoleDefinitionIds required).
+ */
+export function lighthouseRefusal(role: BuiltInRoleName, hasDelegatedRoles: boolean): string | undefined {
+  if (role === "Owner") return "Owner cannot be delegated through Azure Lighthouse";
+  if (rolesWithDataActions.has(role)) return `${role} has DataActions, which Azure Lighthouse does not support`;
+  if (role === "User Access Administrator" && !hasDelegatedRoles) {
+    return "User Access Administrator is only allowed with delegatedRoles (the roles it may assign to managed identities)";
+  }
+  return undefined;
+}
+
+const delegatedRoles = z.array(roleName, { error: "must be a list of built-in role names" }).min(1, { error: "must name at least one role" });
+
+const authorization = strictObject({
+  /** Object id of a user, group or service principal in the managing tenant (a group is best). */
+  principalId: guid(),
+  /** Shown in the customer's portal under Service providers. */
+  principalIdDisplayName: displayName,
+  role: roleName,
+  /** Only with User Access Administrator: the roles it may assign to managed identities. */
+  delegatedRoles: delegatedRoles.optional(),
+});
+
+const eligibleAuthorization = strictObject({
+  principalId: guid(),
+  principalIdDisplayName: displayName,
+  role: roleName,
+  /** How long an activation lasts, ISO 8601 (PT30M-PT8H; Lighthouse's default is PT8H). */
+  maximumActivationDuration: pattern(/^PT([1-7]H|8H|([1-7]H)?([3-5][0-9])M)$/, "an ISO 8601 duration from PT30M to PT8H, such as PT4H or PT1H30M").default("PT8H"),
+  /** Whether activation requires Azure AD multifactor authentication. */
+  multiFactorAuth: oneOf(["Azure", "None"]).default("Azure"),
+});
+
+type Auth = { principalIdDisplayName: string; role: BuiltInRoleName; delegatedRoles?: BuiltInRoleName[] };
+
+/** Lighthouse's role rules applied to a list of (eligible) authorizations; messages name the authorization. */
+function refuseRoles(list: readonly Auth[], ctx: z.RefinementCtx, eligible: boolean) {
+  list.forEach((a, i) => {
+    const who = `(authorization ${i}, ${JSON.stringify(a.principalIdDisplayName)})`;
+    // Eligible authorizations have no delegatedRoleDefinitionIds, so User Access Administrator never qualifies there.
+    const why =
+      eligible && a.role === "User Access Administrator"
+        ? "User Access Administrator cannot be an eligible (just-in-time) authorization"
+        : lighthouseRefusal(a.role, a.delegatedRoles !== undefined);
+    if (why) ctx.addIssue({ code: "custom", path: [i, "role"], input: a.role, message: `is refused by Azure Lighthouse ${who}: ${why}` });
+    if (a.delegatedRoles !== undefined && a.role !== "User Access Administrator") {
+      ctx.addIssue({ code: "custom", path: [i, "delegatedRoles"], input: a.delegatedRoles, message: `is only allowed with role User Access Administrator ${who}` });
+    }
+    (a.delegatedRoles ?? []).forEach((d, j) => {
+      // The delegated roles are assigned to managed identities; the same refusals apply, and UAA may not hand out UAA.
+      const bad = d === "User Access Administrator" ? "User Access Administrator cannot delegate itself" : lighthouseRefusal(d, false);
+      if (bad) ctx.addIssue({ code: "custom", path: [i, "delegatedRoles", j], input: d, message: `is refused by Azure Lighthouse ${who}: ${bad}` });
+    });
+  });
+}
+
+export const lighthouse = strictObject({
+  /** Offer name shown on both sides (Service providers / My customers). */
+  offerName: pattern(/^.{1,200}$/, "1-200 characters"),
+  description: pattern(/^.{1,500}$/, "1-500 characters").optional(),
+  /** The tenant that manages (uses) the gallery: never this stack's own tenant. */
+  managedByTenantId: guid(),
+  authorizations: z.array(authorization, { error: "must be a list of authorizations" }).min(1, { error: "must list at least one authorization" }).superRefine((l, ctx) => refuseRoles(l, ctx, false)),
+  /** Just-in-time authorizations (Entra ID P2 in the managing tenant). */
+  eligibleAuthorizations: z.array(eligibleAuthorization, { error: "must be a list of eligible authorizations" }).default([]).superRefine((l, ctx) => refuseRoles(l, ctx, true)),
+  /** Adds the Managed Services Registration assignment Delete Role for the first authorization's principal, so the managing tenant can remove the delegation too. */
+  allowRemovalByManagingTenant: z.boolean({ error: "must be true or false" }).default(true),
+});
+
+const principalType = oneOf(["ServicePrincipal", "Group", "User", "ForeignGroup"]);
+
+// RBAC sharing: read access on the gallery only. Roles beyond reading are refused: a consumer needs
+// nothing else to create a VM from an image (azure-compute-docs virtual-machines/share-gallery.md).
+const rbacRoles = ["Compute Gallery Image Reader", "Reader"] as const;
+
+export const rbacGrant = strictObject({
+  principalId: guid(),
+  principalType,
+  role: oneOf(rbacRoles).default("Compute Gallery Image Reader"),
+});
+
+// Direct sharing (preview): at most 30 subscriptions and 5 tenants
+// (azure-compute-docs virtual-machines/share-gallery-direct.md, "Limitations").
+export const directSharingLimits = { subscriptions: 30, tenants: 5 } as const;
+
+export const direct = strictObject({
+  tenants: uniqueList(guid(), "tenant ids", (v) => v.toLowerCase()).default([]).refine((l) => l.length <= directSharingLimits.tenants, {
+    error: `must list at most ${directSharingLimits.tenants} tenants (direct shared gallery preview limit)`,
+  }),
+  subscriptions: uniqueList(guid(), "subscription ids", (v) => v.toLowerCase()).default([]).refine((l) => l.length <= directSharingLimits.subscriptions, {
+    error: `must list at most ${directSharingLimits.subscriptions} subscriptions (direct shared gallery preview limit)`,
+  }),
+}).refine((d) => d.tenants.length + d.subscriptions.length > 0, { error: "must list at least one tenant or subscription" });
+
+export const sharing = strictObject({
+  lighthouse: lighthouse.optional(),
+  rbac: z
+    .array(rbacGrant, { error: "must be a list of principals" })
+    .default([])
+    .superRefine((items, ctx) => {
+      const seen = new Set<string>();
+      items.forEach((g, i) => {
+        const k = `${g.principalId.toLowerCase()}/${g.role}`;
+        if (seen.has(k)) ctx.addIssue({ code: "custom", path: [i], input: g, message: "is listed twice; each principal and role must be unique" });
+        seen.add(k);
+      });
+    }),
+  direct: direct.optional(),
+});
+
+export const gallery = strictObject({
+  images: uniqueList(galleryImage, "image names", (v) => v.name.toLowerCase()).refine((l) => l.length > 0, { error: "must list at least one image" }),
+  sharing: sharing.default({ rbac: [] }),
+});
+
+export type GalleryConfig = z.output<typeof gallery>;
+export type GalleryImageConfig = z.output<typeof galleryImage>;
+export type LighthouseConfig = z.output<typeof lighthouse>;

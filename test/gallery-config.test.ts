@@ -1,0 +1,128 @@
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../lib/config";
+import { builtInRoleNames } from "../lib/roles";
+import { stackConfig, withConfig } from "./support/harness";
+
+// keyless:gallery validation: every rule Azure (Lighthouse, Compute Gallery) would enforce later is
+// refused here with one message that names the key, the value, the rule and the authorization.
+
+const dev = stackConfig("dev").values;
+const g = JSON.parse(dev["keyless:gallery"]);
+const lh = g.sharing.lighthouse;
+const jit = { principalId: lh.authorizations[0].principalId, principalIdDisplayName: "JIT admins" };
+
+function errorsFor(changes: Record<string, unknown>): readonly string[] {
+  const r = parseConfig({ values: withConfig(dev, changes), secretKeys: new Set(), project: "keyless", stack: "dev" });
+  return r.ok ? [] : r.errors;
+}
+const withGallery = (patch: Record<string, unknown>) => ({ "keyless:gallery": { ...g, ...patch } });
+const withSharing = (patch: Record<string, unknown>) => withGallery({ sharing: { ...g.sharing, ...patch } });
+const withLighthouse = (patch: Record<string, unknown>) => withSharing({ lighthouse: { ...lh, ...patch } });
+const withSecondAuth = (patch: Record<string, unknown>) => withLighthouse({ authorizations: [lh.authorizations[0], { ...lh.authorizations[1], ...patch }] });
+const auth1 = 'keyless:gallery.sharing.lighthouse.authorizations[1]';
+const refused = '(authorization 1, "VM operators")';
+
+describe("keyless:gallery accepted", () => {
+  it("reads the dev stack's gallery with its defaults", () => {
+    const r = parseConfig({ values: dev, secretKeys: new Set(), project: "keyless", stack: "dev" });
+    if (!r.ok) throw new Error(r.errors.join("\n"));
+    expect(r.config.gallery?.images.map((i) => i.name)).toEqual(["ubuntu-golden", "windows-golden"]);
+    expect(r.config.gallery?.sharing.lighthouse).toMatchObject({ eligibleAuthorizations: [], allowRemovalByManagingTenant: true });
+  });
+
+  it("accepts User Access Administrator with delegatedRoles, and JIT authorizations", () => {
+    expect(errorsFor(withSecondAuth({ role: "User Access Administrator", delegatedRoles: ["Virtual Machine Contributor"] }))).toEqual([]);
+    expect(errorsFor(withLighthouse({ eligibleAuthorizations: [{ ...jit, role: "Contributor", maximumActivationDuration: "PT1H30M" }] }))).toEqual([]);
+  });
+});
+
+describe("keyless:gallery refused, one message each", () => {
+  it.each<[string, Record<string, unknown>, string]>([
+    ["Owner", withSecondAuth({ role: "Owner" }), `${auth1}.role: "Owner" is refused by Azure Lighthouse ${refused}: Owner cannot be delegated through Azure Lighthouse`],
+    [
+      "a role with DataActions",
+      withSecondAuth({ role: "Storage Blob Data Reader" }),
+      `${auth1}.role: "Storage Blob Data Reader" is refused by Azure Lighthouse ${refused}: Storage Blob Data Reader has DataActions, which Azure Lighthouse does not support`,
+    ],
+    [
+      "Key Vault data role",
+      withSecondAuth({ role: "Key Vault Secrets User" }),
+      `${auth1}.role: "Key Vault Secrets User" is refused by Azure Lighthouse ${refused}: Key Vault Secrets User has DataActions, which Azure Lighthouse does not support`,
+    ],
+    [
+      "User Access Administrator without delegatedRoles",
+      withSecondAuth({ role: "User Access Administrator" }),
+      `${auth1}.role: "User Access Administrator" is refused by Azure Lighthouse ${refused}: User Access Administrator is only allowed with delegatedRoles (the roles it may assign to managed identities)`,
+    ],
+    ["delegating Owner", withSecondAuth({ role: "User Access Administrator", delegatedRoles: ["Owner"] }), `${auth1}.delegatedRoles[0]: "Owner" is refused by Azure Lighthouse ${refused}: Owner cannot be delegated through Azure Lighthouse`],
+    [
+      "delegating itself",
+      withSecondAuth({ role: "User Access Administrator", delegatedRoles: ["User Access Administrator"] }),
+      `${auth1}.delegatedRoles[0]: "User Access Administrator" is refused by Azure Lighthouse ${refused}: User Access Administrator cannot delegate itself`,
+    ],
+    ["delegatedRoles on another role", withSecondAuth({ delegatedRoles: ["Reader"] }), `${auth1}.delegatedRoles: ["Reader"] is only allowed with role User Access Administrator ${refused}`],
+    ["unknown role", withSecondAuth({ role: "Readr" }), `${auth1}.role: "Readr" must be a built-in role name: ${builtInRoleNames.join(", ")}`],
+    ["malformed principal", withSecondAuth({ principalId: "nope" }), `${auth1}.principalId: "nope" must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)`],
+    ["malformed tenant", withLighthouse({ managedByTenantId: "1111-2222" }), 'keyless:gallery.sharing.lighthouse.managedByTenantId: "1111-2222" must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)'],
+    [
+      "the stack's own tenant",
+      { "azure-native:tenantId": lh.managedByTenantId.toUpperCase() },
+      `keyless:gallery.sharing.lighthouse.managedByTenantId: "${lh.managedByTenantId}" must be another tenant than the stack's own (azure-native:tenantId); Lighthouse delegates to a managing tenant, use sharing.rbac inside one tenant`,
+    ],
+    ["no authorization", withLighthouse({ authorizations: [] }), "keyless:gallery.sharing.lighthouse.authorizations: [] must list at least one authorization"],
+    [
+      "JIT User Access Administrator",
+      withLighthouse({ eligibleAuthorizations: [{ ...jit, role: "User Access Administrator" }] }),
+      'keyless:gallery.sharing.lighthouse.eligibleAuthorizations[0].role: "User Access Administrator" is refused by Azure Lighthouse (authorization 0, "JIT admins"): User Access Administrator cannot be an eligible (just-in-time) authorization',
+    ],
+    [
+      "JIT Owner",
+      withLighthouse({ eligibleAuthorizations: [{ ...jit, role: "Owner" }] }),
+      'keyless:gallery.sharing.lighthouse.eligibleAuthorizations[0].role: "Owner" is refused by Azure Lighthouse (authorization 0, "JIT admins"): Owner cannot be delegated through Azure Lighthouse',
+    ],
+    [
+      "JIT duration",
+      withLighthouse({ eligibleAuthorizations: [{ ...jit, role: "Contributor", maximumActivationDuration: "PT9H" }] }),
+      'keyless:gallery.sharing.lighthouse.eligibleAuthorizations[0].maximumActivationDuration: "PT9H" must be an ISO 8601 duration from PT30M to PT8H, such as PT4H or PT1H30M',
+    ],
+    ["image name", withGallery({ images: [{ ...g.images[0], name: "-bad" }] }), 'keyless:gallery.images[0].name: "-bad" must be 1-80 letters, digits, underscores, hyphens and periods, starting and ending with a letter or digit'],
+    ["image name too long", withGallery({ images: [{ ...g.images[0], name: "a".repeat(81) }] }), `keyless:gallery.images[0].name: "${"a".repeat(81)}" must be 1-80 letters, digits, underscores, hyphens and periods, starting and ending with a letter or digit`],
+    [
+      "duplicate image name (case-insensitive)",
+      withGallery({ images: [g.images[0], { ...g.images[1], name: "Ubuntu-Golden" }] }),
+      `keyless:gallery.images[1]: ${JSON.stringify({ ...g.images[1], name: "Ubuntu-Golden" })} is listed twice; image names must be unique`,
+    ],
+    ["no image", withGallery({ images: [] }), "keyless:gallery.images: [] must list at least one image"],
+    ["hyperVGeneration", withGallery({ images: [{ ...g.images[0], hyperVGeneration: "V3" }] }), 'keyless:gallery.images[0].hyperVGeneration: "V3" must be one of V1 | V2'],
+    ["osType", withGallery({ images: [{ ...g.images[0], osType: "Mac" }] }), 'keyless:gallery.images[0].osType: "Mac" must be one of Linux | Windows'],
+    ["sku", withGallery({ images: [{ ...g.images[0], sku: "ubuntu 24" }] }), 'keyless:gallery.images[0].sku: "ubuntu 24" must be 1-128 letters, digits, hyphens, periods and underscores, starting and ending with a letter or digit'],
+    ["publisher", withGallery({ images: [{ ...g.images[0], publisher: "con/toso" }] }), 'keyless:gallery.images[0].publisher: "con/toso" must be 1-128 letters, digits, hyphens, periods and underscores, starting and ending with a letter or digit'],
+    [
+      "source id",
+      withGallery({ images: [{ ...g.images[0], sourceImageId: "/subscriptions/x/images/y" }] }),
+      'keyless:gallery.images[0].sourceImageId: "/subscriptions/x/images/y" must be the ARM id of a managed image or a VM (/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Compute/images|virtualMachines/<name>)',
+    ],
+    ["RBAC role beyond reading", withSharing({ rbac: [{ ...g.sharing.rbac[0], role: "Contributor" }] }), 'keyless:gallery.sharing.rbac[0].role: "Contributor" must be one of Compute Gallery Image Reader | Reader'],
+    ["RBAC principal type", withSharing({ rbac: [{ ...g.sharing.rbac[0], principalType: "App" }] }), 'keyless:gallery.sharing.rbac[0].principalType: "App" must be one of ServicePrincipal | Group | User | ForeignGroup'],
+    ["RBAC duplicate", withSharing({ rbac: [g.sharing.rbac[0], g.sharing.rbac[0]] }), `keyless:gallery.sharing.rbac[1]: ${JSON.stringify(g.sharing.rbac[0])} is listed twice; each principal and role must be unique`],
+    ["direct with nobody", withSharing({ direct: {} }), "keyless:gallery.sharing.direct: {} must list at least one tenant or subscription"],
+    ["direct tenant id", withSharing({ direct: { tenants: ["x"] } }), 'keyless:gallery.sharing.direct.tenants[0]: "x" must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)'],
+    [
+      "direct in a government cloud",
+      { "azure-native:location": "usgovvirginia", ...withSharing({ direct: { tenants: [lh.managedByTenantId] } }) },
+      `keyless:gallery.sharing.direct: {"tenants":["${lh.managedByTenantId}"],"subscriptions":[]} is not available in government clouds (azure-native:location "usgovvirginia"); use sharing.rbac or sharing.lighthouse`,
+    ],
+    ["unknown sharing mode", withSharing({ lighthous: {} }), "keyless:gallery.sharing.lighthous: {} is not a known key"],
+  ])("%s", (_, changes, message) => {
+    expect(errorsFor(changes)).toEqual([message]);
+  });
+
+  it("caps direct sharing at the preview's 5 tenants and 30 subscriptions", () => {
+    const ids = (n: number) => Array.from({ length: n }, (_, i) => `${String(i).padStart(8, "0")}-0000-4000-8000-000000000000`);
+    expect(errorsFor(withSharing({ direct: { tenants: ids(5), subscriptions: ids(30) } }))).toEqual([]);
+    expect(errorsFor(withSharing({ direct: { tenants: ids(6) } }))).toEqual([`keyless:gallery.sharing.direct.tenants: ${JSON.stringify(ids(6))} must list at most 5 tenants (direct shared gallery preview limit)`]);
+    expect(errorsFor(withSharing({ direct: { subscriptions: ids(31) } }))).toEqual([
+      `keyless:gallery.sharing.direct.subscriptions: ${JSON.stringify(ids(31))} must list at most 30 subscriptions (direct shared gallery preview limit)`,
+    ]);
+  });
+});
