@@ -127,7 +127,7 @@ describe("generated stacks", () => {
     const servers = arcServers(500);
     expect(servers).toHaveLength(500);
     expect(new Set(servers.map((s) => s.name)).size).toBe(500);
-    expect(servers[0]).toEqual({ name: "arc-bench-001", os: "linux", onboard: "existing" });
+    expect(servers[0]).toEqual({ name: "arc-bench-001", os: "linux", onboard: "existing", resourceGroup: "rg-arc-onboarded" });
     for (const s of servers) expect(s.name).toMatch(/^[a-zA-Z0-9-]{1,54}$/);
   });
 

@@ -18,6 +18,8 @@ export function arcServers(count: number): Array<Record<string, unknown>> {
     name: `arc-bench-${String(i + 1).padStart(width, "0")}`,
     os: "linux",
     onboard: "existing",
+    // An adopted server names the group it was onboarded into (the stack never deletes it).
+    resourceGroup: "rg-arc-onboarded",
   }));
 }
 
