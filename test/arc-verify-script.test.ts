@@ -58,7 +58,7 @@ beforeAll(async () => {
   himds = await startHimds({ keyDir });
   // The container the grant scopes to; Azurite's basic OAuth accepts any well-formed storage token.
   curl(["-X", "PUT", "-H", `Authorization: Bearer ${mintToken("https://storage.azure.com")}`, "-H", "x-ms-version: 2021-08-06", `${azurite.accountUrl}${container}?restype=container`]);
-}, 60_000);
+}, 150_000);
 
 afterAll(async () => {
   await himds?.close();

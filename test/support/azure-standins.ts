@@ -49,7 +49,7 @@ export async function startAzurite(): Promise<Azurite> {
   let output = "";
   proc.stdout?.on("data", (d) => (output += String(d)));
   proc.stderr?.on("data", (d) => (output += String(d)));
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 90_000; // generous: a loaded 2-core CI machine starts Node slowly
   while (!/successfully listens on|listening at/i.test(output)) {
     if (proc.exitCode !== null || Date.now() > deadline) {
       proc.kill();
