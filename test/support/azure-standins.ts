@@ -64,7 +64,10 @@ export async function startAzurite(): Promise<Azurite> {
       if (proc.exitCode === null) {
         const exited = new Promise((r) => proc.once("exit", r));
         proc.kill("SIGTERM");
+        // Azurite may linger on open sockets: give it 5 s, then make sure it is gone.
+        const timer = setTimeout(() => proc.kill("SIGKILL"), 5_000);
         await exited;
+        clearTimeout(timer);
       }
       rmSync(dir, { recursive: true, force: true });
     },
@@ -99,5 +102,13 @@ export async function startVault(secrets: Record<string, string>): Promise<Vault
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const port = (server.address() as AddressInfo).port;
-  return { vaultUri: `http://127.0.0.1:${port}/`, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return { vaultUri: `http://127.0.0.1:${port}/`, close: () => closeServer(server) };
+}
+
+/** Close an HTTP server without waiting for clients' keep-alive connections to time out. */
+export function closeServer(server: import("node:http").Server | import("node:https").Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
 }

@@ -91,7 +91,11 @@ export async function startHimds(options: HimdsOptions): Promise<Himds> {
     issued,
     keyFiles,
     close: async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Clients (curl, MSAL) keep connections alive; do not wait for them to time out.
+        server.closeAllConnections();
+      });
       for (const f of keyFiles) rmSync(f, { force: true });
     },
   };
