@@ -65,9 +65,19 @@ describe("npm run plan (text)", () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("Offline plan of keyless, stack dev");
     expect(r.stdout).toMatch(/\+ vault-kv {2}azure-native:keyvault:Vault/);
-    for (const heading of ["Role grants:", "Secrets the stack needs:", "Warnings:", "Outputs:"]) expect(r.stdout).toContain(heading);
+    for (const heading of ["Role grants:", "Warnings:", "Outputs:"]) expect(r.stdout).toContain(heading);
+    expect(r.stdout).toContain("Secrets the stack needs: none\n");
     // Grants name the identity that holds the principal, with the role by name and the exact scope.
     expect(r.stdout).toMatch(/ {2}vm-identity-id \([0-9a-f-]{36}\) +ServicePrincipal +AcrPull +\/subscriptions\/.+\/registries\/crkeylessdev[a-z0-9]{4}\n/);
+  });
+});
+
+describe("secrets section", () => {
+  it("lists the secret-only keys the stack file sets, never their values", () => {
+    const r = plan("--config-file", join(root, "stacks/arc-fleet.yaml"));
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("Secrets the stack needs:\n  keyless:arcSecrets: set (encrypted in the stack file)\n");
+    expect(r.stdout).not.toContain("offline-plan-placeholder-secret");
   });
 });
 

@@ -86,9 +86,11 @@ async function main(): Promise<void> {
     for (const w of plan.warnings) process.stderr.write(`warning: ${w}\n`);
     return;
   }
-  const secretRows: SecretRow[] = [...new Set([...config.secretKeys, ...[...secretOnlyKeys].map((k) => `keyless:${k}`)])]
-    .sort()
-    .map((key) => ({ key, status: config.secretKeys.includes(key) ? "set (encrypted in the stack file)" : "MISSING" }));
+  // Config validation already refused a stack that lacks a secret its parts need, so the secrets
+  // this stack needs are exactly the secret-only keys its file sets.
+  const secretRows: SecretRow[] = config.secretKeys
+    .filter((key) => secretOnlyKeys.has(key.replace(/^keyless:/, "")) || !key.startsWith("keyless:"))
+    .map((key) => ({ key, status: "set (encrypted in the stack file)" }));
   process.stdout.write(renderText(plan, secretRows));
 }
 

@@ -74,7 +74,7 @@ function table(rows: string[][]): string[] {
 /** Secrets the stack consumes: each config key and whether the stack file sets it. */
 export interface SecretRow {
   readonly key: string;
-  readonly status: "set (encrypted in the stack file)" | "MISSING";
+  readonly status: "set (encrypted in the stack file)";
 }
 
 export function renderText(plan: Plan, secrets: readonly SecretRow[]): string {
