@@ -3,7 +3,7 @@ import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as features from "@pulumi/azure-native/features";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as resources from "@pulumi/azure-native/resources";
-import * as k8s from "@pulumi/kubernetes";
+import { Provider as KubernetesProvider } from "@pulumi/kubernetes/provider";
 import { withKubeloginMode } from "../lib/kubeconfig";
 import { type NameParts, resourceGroupName, scopedName } from "../lib/naming";
 import type { PrincipalType } from "./role-assignment";
@@ -59,7 +59,7 @@ export const demoIdentityName = "keyless-demo";
  */
 export class AksCluster extends pulumi.ComponentResource {
   /** The Kubernetes provider for this cluster (kubelogin exec); its children use it. */
-  public readonly provider: k8s.Provider;
+  public readonly provider: KubernetesProvider;
   /** Cluster ARM id. */
   public readonly clusterId: pulumi.Output<string>;
   /** Cluster name. */
@@ -222,7 +222,7 @@ export class AksCluster extends pulumi.ComponentResource {
         .all([credentials.kubeconfigs, args.tenantId])
         .apply(([configs, tenant]) => withKubeloginMode(Buffer.from(configs[0]?.value ?? "", "base64").toString("utf8"), args.kubeloginMode, tenant)),
     );
-    this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this });
+    this.provider = new KubernetesProvider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this });
 
     new AksDemo(
       `${name}-demo`,

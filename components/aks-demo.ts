@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import * as k8s from "@pulumi/kubernetes";
+import * as corev1 from "@pulumi/kubernetes/core/v1";
 
 /** The workload-identity demo script, a real file (shellcheck-clean, tested with a stub az). */
 export const listNodeVmsScript = readFileSync(join(__dirname, "..", "scripts", "aks", "list-node-vms.sh"), "utf8");
@@ -39,12 +39,12 @@ export class AksDemo extends pulumi.ComponentResource {
 
   constructor(name: string, args: AksDemoArgs, opts?: pulumi.ComponentResourceOptions) {
     super("keyless:aks:AksDemo", name, {}, opts);
-    const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: args.namespace } }, { parent: this });
+    const ns = new corev1.Namespace(`${name}-ns`, { metadata: { name: args.namespace } }, { parent: this });
     const linux = { "kubernetes.io/os": "linux" };
-    let pod: k8s.core.v1.Pod;
+    let pod: corev1.Pod;
     if (args.mode === "aad-pod-identity") {
       // Seed 003's demo.yaml: the label binds the pod to the AzureIdentity the add-on created.
-      pod = new k8s.core.v1.Pod(
+      pod = new corev1.Pod(
         `${name}-pod`,
         {
           metadata: { name: "demo", namespace: ns.metadata.name, labels: { aadpodidbinding: args.identityName } },
@@ -71,7 +71,7 @@ export class AksDemo extends pulumi.ComponentResource {
         { parent: this },
       );
     } else {
-      const sa = new k8s.core.v1.ServiceAccount(
+      const sa = new corev1.ServiceAccount(
         `${name}-sa`,
         {
           metadata: {
@@ -82,12 +82,12 @@ export class AksDemo extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      const script = new k8s.core.v1.ConfigMap(
+      const script = new corev1.ConfigMap(
         `${name}-script`,
         { metadata: { name: "keyless-demo-script", namespace: ns.metadata.name }, data: { "list-node-vms.sh": listNodeVmsScript } },
         { parent: this },
       );
-      pod = new k8s.core.v1.Pod(
+      pod = new corev1.Pod(
         `${name}-pod`,
         {
           metadata: { name: "demo", namespace: ns.metadata.name, labels: { "azure.workload.identity/use": "true" } },

@@ -12,7 +12,7 @@ const quoted = `["'\`]${pkg.replace("/", "\\/")}["'\`]`;
 /** `from "<pkg>"`, `import "<pkg>"`, `require("<pkg>")`, `import("<pkg>")`, `import x = require("<pkg>")`. */
 export const rootImport = new RegExp(`(?:\\bfrom\\s*${quoted}|\\bimport\\s*${quoted}|\\b(?:require|import)\\s*\\(\\s*${quoted}\\s*\\))`);
 
-const sourceDirs = ["components", "lib", "tools", "policy", "test", "scripts"];
+const sourceDirs = ["parts", "components", "lib", "tools", "policy", "test", "scripts"];
 const sourceFile = /\.(?:[cm]?ts|[cm]?js)$/;
 
 function walk(dir: string, into: string[]): void {

@@ -47,7 +47,7 @@ function sources(dir: string): string[] {
 describe("no role GUID literal outside the map", () => {
   it("components, lib, tools, scripts, policy and index.ts name roles, never GUIDs", () => {
     const guids = Object.values(builtInRoles);
-    const offenders = ["components", "lib", "tools", "scripts", "policy", "index.ts"]
+    const offenders = ["components", "parts", "lib", "tools", "scripts", "policy", "index.ts"]
       .map((p) => join(root, p))
       .flatMap((p) => {
         try {

@@ -161,6 +161,10 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
     try {
       await pulumi.runtime.runInPulumiStack(async () => {
         const exports = await options.load();
+        // As the Pulumi runtime does (cmd/run/run.js): a default export that is a function is the
+        // program, and what it returns are the stack outputs; otherwise the named exports are.
+        const main = (exports as { default?: unknown }).default;
+        if (typeof main === "function") return (await main()) as Record<string, unknown>;
         const out: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(exports)) if (k !== "default" && k !== "__esModule") out[k] = v;
         return out;

@@ -1,0 +1,120 @@
+import * as authorization from "@pulumi/azure-native/authorization";
+import { Provider as AzureProvider } from "@pulumi/azure-native/provider";
+import * as resources from "@pulumi/azure-native/resources";
+import { Provider as CommandProvider } from "@pulumi/command/provider";
+import * as pulumi from "@pulumi/pulumi";
+import { BlobStorage } from "../components/blob-storage";
+import { ContainerRegistry } from "../components/container-registry";
+import { KeyVault } from "../components/key-vault";
+import { ProviderRegistrations } from "../components/provider-registrations";
+import { type KeylessConfig, loadConfig } from "../lib/config";
+import { containerRegistryName, keyVaultName, type NameParts, resourceGroupName, storageAccountName, uniqueSuffix } from "../lib/naming";
+import { requiredNamespaces } from "../lib/resource-providers";
+
+/** What every other part builds on: validated config, the explicit providers and the shared data services. */
+export interface Platform {
+  /** keyless:* config, validated before any resource was registered. */
+  readonly config: KeylessConfig;
+  /** Workload and environment, for names. */
+  readonly names: NameParts;
+  /** The azure-native provider every Azure resource uses (default providers are disabled). */
+  readonly azure: AzureProvider;
+  /** The command provider (local and remote commands). */
+  readonly command: CommandProvider;
+  /** Options that hand both providers to a component. */
+  readonly providers: pulumi.ComponentResourceOptions;
+  /** Like `providers`, plus `protect` in production: for stateful resources. */
+  readonly stateful: pulumi.ComponentResourceOptions;
+  /** Tenant, subscription and object id of the principal running `pulumi up`. */
+  readonly client: pulumi.Output<authorization.GetClientConfigResult>;
+  /** Resource provider registrations; `dependencies(ns)` is what a resource of `ns` waits for. */
+  readonly registrations: ProviderRegistrations;
+  /** The shared resource group (storage, vault, registry). */
+  readonly sharedGroup: resources.ResourceGroup;
+  readonly blob: BlobStorage;
+  readonly vault: KeyVault;
+  readonly registry: ContainerRegistry;
+}
+
+/**
+ * The shared platform: config, providers, resource provider registration, and the data services
+ * the workloads reach with their identities (Blob storage, Key Vault, ACR) in one resource group.
+ */
+export function platform(): { readonly platform: Platform; readonly outputs: Record<string, unknown> } {
+  const config = loadConfig();
+  const names = { workload: config.workload, environment: config.environment };
+
+  // Explicit providers only (Pulumi.<stack>.yaml disables the default ones, so a forgotten provider fails loudly).
+  const azure = new AzureProvider("azure", { location: config.location });
+  const command = new CommandProvider("command");
+  const providers = { providers: [azure, command] };
+
+  const client = authorization.getClientConfigOutput({ provider: azure });
+  const suffix = client.subscriptionId.apply((sub) => uniqueSuffix(`${sub}/${config.project}/${config.stack}`));
+
+  const registrations = new ProviderRegistrations(
+    "resource-providers",
+    { namespaces: requiredNamespaces(config), subscriptionId: client.subscriptionId, enabled: config.registerProviders },
+    providers,
+  );
+
+  const sharedGroup = new resources.ResourceGroup(
+    "shared-rg",
+    { resourceGroupName: resourceGroupName(names, "shared"), location: config.location, tags: { ...config.tags } },
+    { provider: azure },
+  );
+
+  // Stateful resources are protected in production: `pulumi destroy` stops until someone lifts it on purpose.
+  const stateful = { ...providers, protect: config.production };
+
+  const blob = new BlobStorage(
+    "storage",
+    {
+      accountName: suffix.apply((s) => storageAccountName(names, s)),
+      resourceGroupName: sharedGroup.name,
+      location: config.location,
+      sku: config.storage.sku,
+      containers: config.storage.containers,
+      deleteRetentionDays: config.storage.deleteRetentionDays,
+      tags: config.tags,
+    },
+    { ...stateful, dependsOn: registrations.dependencies("Microsoft.Storage") },
+  );
+
+  const vault = new KeyVault(
+    "vault",
+    {
+      vaultName: suffix.apply((s) => keyVaultName(names, s)),
+      resourceGroupName: sharedGroup.name,
+      location: config.location,
+      tenantId: client.tenantId,
+      purgeProtection: config.keyVault.purgeProtection,
+      softDeleteRetentionDays: config.keyVault.softDeleteRetentionDays,
+      publicNetworkAccess: config.keyVault.publicNetworkAccess,
+      tags: config.tags,
+    },
+    { ...stateful, dependsOn: registrations.dependencies("Microsoft.KeyVault") },
+  );
+
+  const registry = new ContainerRegistry(
+    "registry",
+    {
+      registryName: suffix.apply((s) => containerRegistryName(names, s)),
+      resourceGroupName: sharedGroup.name,
+      location: config.location,
+      sku: config.registry.sku,
+      tags: config.tags,
+    },
+    { ...stateful, dependsOn: registrations.dependencies("Microsoft.ContainerRegistry") },
+  );
+
+  return {
+    platform: { config, names, azure, command, providers, stateful, client, registrations, sharedGroup, blob, vault, registry },
+    outputs: {
+      resourceGroups: { shared: sharedGroup.name },
+      storage: { accountName: blob.accountName, blobEndpoint: blob.blobEndpoint, containerIds: blob.containerIds },
+      keyVault: { name: vault.vaultName, uri: vault.vaultUri, id: vault.vaultId },
+      registry: { name: registry.registryName, loginServer: registry.loginServer, id: registry.registryId },
+    },
+  };
+}
