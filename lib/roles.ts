@@ -61,6 +61,15 @@ export const rolesWithDataActions: ReadonlySet<BuiltInRoleName> = new Set<BuiltI
   "Azure Kubernetes Service RBAC Cluster Admin",
 ]);
 
+/**
+ * The only roles a Lighthouse delegation of the gallery may hold (lib/config/gallery.ts refuses
+ * others in config, policy/rules.ts keyless-lighthouse-gallery-roles on the registration
+ * definition). The delegated group holds the gallery alone and a consumer only reads its images
+ * to create VMs in its own tenant, so reading is all it needs; the delete role lets the managing
+ * tenant remove the delegation (azure-docs lighthouse/how-to/remove-delegation.md).
+ */
+export const lighthouseGalleryRoles: readonly BuiltInRoleName[] = ["Reader", "Compute Gallery Image Reader", "Managed Services Registration assignment Delete Role"];
+
 export function isBuiltInRoleName(name: string): name is BuiltInRoleName {
   return Object.prototype.hasOwnProperty.call(builtInRoles, name);
 }

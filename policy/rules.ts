@@ -1,4 +1,4 @@
-import { type BuiltInRoleName, builtInRoles, rolesWithDataActions } from "../lib/roles";
+import { type BuiltInRoleName, builtInRoles, lighthouseGalleryRoles, rolesWithDataActions } from "../lib/roles";
 
 // The keyless rules as pure functions of (type, inputs, context) -> violation messages. The same
 // code serves the policy pack (./index.ts, `pulumi preview --policy-pack policy`) and the offline
@@ -48,6 +48,21 @@ export const types = {
   virtualMachine: "azure-native:compute:VirtualMachine",
   networkSecurityGroup: "azure-native:network:NetworkSecurityGroup",
   securityRule: "azure-native:network:SecurityRule",
+} as const;
+
+/**
+ * Microsoft Graph (azuread) types that create a long-lived application credential: a client secret
+ * or a certificate on an application or a service principal. Keyless apps sign in with federated
+ * identity credentials only (docs/gallery.md); an Application's inline `password` block is refused
+ * by the same rule.
+ */
+export const entraSecretTypes = {
+  application: "azuread:index/application:Application",
+  applicationPassword: "azuread:index/applicationPassword:ApplicationPassword",
+  applicationCertificate: "azuread:index/applicationCertificate:ApplicationCertificate",
+  servicePrincipalPassword: "azuread:index/servicePrincipalPassword:ServicePrincipalPassword",
+  servicePrincipalCertificate: "azuread:index/servicePrincipalCertificate:ServicePrincipalCertificate",
+  servicePrincipalTokenSigningCertificate: "azuread:index/servicePrincipalTokenSigningCertificate:ServicePrincipalTokenSigningCertificate",
 } as const;
 
 /** Tag a ManagedCluster must carry (value "true") when it enables the deprecated pod identity add-on. */
@@ -240,6 +255,28 @@ export const rules: readonly Rule[] = [
         .map(([where, role]) => `${where} grants ${role}, a role with DataActions; Lighthouse does not support those`),
   },
   {
+    name: "keyless-lighthouse-gallery-roles",
+    description: "Lighthouse authorizations of the gallery only read images: no Contributor, no User Access Administrator, nothing that hands out access.",
+    types: [types.registrationDefinition],
+    check: (_type, props) =>
+      lighthouseGalleryGuids(props)
+        // Owner and DataActions roles have their own rules (one message per mistake).
+        .filter(([, role]) => role === undefined || (role !== "Owner" && !rolesWithDataActions.has(role) && !lighthouseGalleryRoles.includes(role)))
+        .map(([where, role, guid]) => `${where} grants ${role ?? `role ${JSON.stringify(guid)}`}; keyless delegates only ${lighthouseGalleryRoles.join(", ")} (a gallery delegation only reads images)`),
+  },
+  {
+    name: "keyless-entra-no-app-secrets",
+    description: "Entra applications and service principals get no client secret and no certificate: consumers sign in with federated identity credentials.",
+    types: Object.values(entraSecretTypes),
+    check: (type, props) => {
+      if (type === entraSecretTypes.application) {
+        return props.password === undefined || props.password === null ? [] : ["password is set; keyless apps have no client secret (sign in with a federated identity credential)"];
+      }
+      const kind = type.split(":").pop();
+      return [`${kind} creates a long-lived credential; keyless apps have no client secret or certificate (sign in with a federated identity credential)`];
+    },
+  },
+  {
     name: "keyless-vm-no-password-auth",
     description: "Linux VMs accept SSH keys only; no admin password exists to leak.",
     types: [types.virtualMachine],
@@ -270,6 +307,16 @@ function lighthouseRoles(props: Record<string, any>): [string, BuiltInRoleName |
   for (const list of ["authorizations", "eligibleAuthorizations"] as const) {
     const items = (props.properties?.[list] ?? []) as Record<string, any>[];
     items.forEach((a, i) => out.push([`properties.${list}[${i}]`, roleOf(a.roleDefinitionId)]));
+  }
+  return out;
+}
+
+/** Each Lighthouse authorization as [where, role name or undefined, the role GUID as given]. */
+function lighthouseGalleryGuids(props: Record<string, any>): [string, BuiltInRoleName | undefined, unknown][] {
+  const out: [string, BuiltInRoleName | undefined, unknown][] = [];
+  for (const list of ["authorizations", "eligibleAuthorizations"] as const) {
+    const items = (props.properties?.[list] ?? []) as Record<string, any>[];
+    items.forEach((a, i) => out.push([`properties.${list}[${i}]`, roleOf(a.roleDefinitionId), a.roleDefinitionId]));
   }
   return out;
 }

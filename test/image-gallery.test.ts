@@ -28,7 +28,8 @@ describe("ImageGallery in the dev stack", async () => {
     // Grants and the delegation assignment inside the group target the gallery or the group itself.
     const scoped = plan.resources.filter((r) => typeof r.inputs.scope === "string" && (r.inputs.scope as string).startsWith(rg));
     expect(scoped.map((r) => `${r.type} ${r.inputs.scope}`).sort()).toEqual([
-      `azure-native:authorization:RoleAssignment ${galleryId}`,
+      `azure-native:authorization:RoleAssignment ${galleryId}`, // the app registration's service principal
+      `azure-native:authorization:RoleAssignment ${galleryId}`, // the RBAC principal
       `azure-native:managedservices:RegistrationAssignment ${rg}`,
     ]);
   });
@@ -75,6 +76,8 @@ describe("ImageGallery in the dev stack", async () => {
     expect(out.consumerSteps["ubuntu-golden"]).toEqual({
       lighthouse: expect.stringMatching(/My items > Shared images > ubuntu-golden$/),
       rbac: `az vm create --resource-group <your-rg> --name <vm-name> --image ${galleryId}/images/ubuntu-golden --admin-username azureuser --generate-ssh-keys`,
+      // test/gallery-app-registration.test.ts checks these commands one by one.
+      appRegistration: expect.arrayContaining([expect.stringContaining(`--image ${galleryId}/images/ubuntu-golden `)]),
     });
     expect(out.consumerSteps["windows-golden"].rbac).toContain("--admin-password <password>");
   });

@@ -8,9 +8,18 @@ import { root } from "./support/harness";
 // import in any source file, in any of its forms.
 
 const pkg = ["@pulumi", "azure-native"].join("/"); // spelled apart so this file does not match itself
-const quoted = `["'\`]${pkg.replace("/", "\\/")}["'\`]`;
+/** A root-import matcher for one package. */
+function rootImportOf(name: string): RegExp {
+  const quoted = `["'\`]${name.replace("/", "\\/")}["'\`]`;
+  return new RegExp(`(?:\\bfrom\\s*${quoted}|\\bimport\\s*${quoted}|\\b(?:require|import)\\s*\\(\\s*${quoted}\\s*\\))`);
+}
 /** `from "<pkg>"`, `import "<pkg>"`, `require("<pkg>")`, `import("<pkg>")`, `import x = require("<pkg>")`. */
-export const rootImport = new RegExp(`(?:\\bfrom\\s*${quoted}|\\bimport\\s*${quoted}|\\b(?:require|import)\\s*\\(\\s*${quoted}\\s*\\))`);
+export const rootImport = rootImportOf(pkg);
+// @pulumi/azuread has no exports map: each resource is a file of its own (@pulumi/azuread/application),
+// while its root index re-exports every resource, function and type, which the type checker then
+// reads in full. The same rule holds for it.
+const adPkg = ["@pulumi", "azuread"].join("/");
+export const azureadRootImport = rootImportOf(adPkg);
 
 const sourceDirs = ["parts", "components", "lib", "tools", "policy", "test", "scripts"];
 const sourceFile = /\.(?:[cm]?ts|[cm]?js)$/;
@@ -25,7 +34,7 @@ function walk(dir: string, into: string[]): void {
   }
 }
 
-describe("azure-native imports", () => {
+describe("azure-native and azuread imports", () => {
   it("recognises every form of a root import and no subpath import", () => {
     for (const bad of [
       `import * as azure from "${pkg}";`,
@@ -52,7 +61,14 @@ describe("azure-native imports", () => {
     const files = [join(root, "index.ts")];
     for (const dir of sourceDirs) walk(join(root, dir), files);
     expect(files.length).toBeGreaterThan(20);
-    const offenders = files.filter((f) => rootImport.test(readFileSync(f, "utf8"))).map((f) => relative(root, f));
+    const offenders = files.filter((f) => rootImport.test(readFileSync(f, "utf8")) || azureadRootImport.test(readFileSync(f, "utf8"))).map((f) => relative(root, f));
     expect(offenders).toEqual([]);
+  });
+
+  it("applies the same rule to @pulumi/azuread", () => {
+    expect(`import * as azuread from "${adPkg}";`).toMatch(azureadRootImport);
+    expect(`const { Application } = require('${adPkg}');`).toMatch(azureadRootImport);
+    expect(`import { Application } from "${adPkg}/application";`).not.toMatch(azureadRootImport);
+    expect(`import { Provider } from "${adPkg}/provider";`).not.toMatch(azureadRootImport);
   });
 });

@@ -33,7 +33,7 @@ describe("LighthouseDelegation in the dev stack", async () => {
         managedByTenantId: managingTenant,
         authorizations: [
           { principalId: consumers, principalIdDisplayName: "Image consumers", roleDefinitionId: "acdd72a7-3385-48ef-bd42-f606fba81ae7" }, // Reader
-          { principalId: operators, principalIdDisplayName: "VM operators", roleDefinitionId: "9980e02c-c2be-4d73-94e8-173b1dc7cf3c" }, // Virtual Machine Contributor
+          { principalId: operators, principalIdDisplayName: "Image readers", roleDefinitionId: "cf7c76d2-98a3-4358-a134-615aa78bf44d" }, // Compute Gallery Image Reader
           // allowRemovalByManagingTenant: Managed Services Registration assignment Delete Role, as the seed adds it.
           { principalId: consumers, principalIdDisplayName: "Image consumers", roleDefinitionId: "91c1777a-f3dc-4fae-b103-61d183457e46" },
         ],

@@ -2,7 +2,7 @@ import type { ResourceValidationArgs } from "@pulumi/policy";
 import { describe, expect, it } from "vitest";
 import { roleDefinitionId, roleGuid } from "../lib/roles";
 import { policies } from "../policy/policies";
-import { evaluate, podIdentityAcknowledgementTag, type RuleContext, rules, types } from "../policy/rules";
+import { entraSecretTypes, evaluate, podIdentityAcknowledgementTag, type RuleContext, rules, types } from "../policy/rules";
 
 // Every rule the way good policy packs are tested: a compliant fixture passes, one property
 // mutated fails with the exact message. Fixtures use azure-native v3 input shapes.
@@ -18,6 +18,7 @@ const compliant: Record<string, Record<string, any>> = {
   [types.cluster]: { aadProfile: { managed: true, enableAzureRBAC: true }, disableLocalAccounts: true, networkProfile: { networkPolicy: "azure" }, podIdentityProfile: { enabled: false } },
   [types.roleAssignment]: { principalType: "ServicePrincipal", roleDefinitionId: roleDefinitionId("5d3f1a2b-7c4e-4f60-9a8b-1c2d3e4f5a6b", "AcrPull"), scope: `${rg}/providers/Microsoft.ContainerRegistry/registries/crkeylessdev` },
   [types.registrationDefinition]: { properties: { authorizations: [{ principalId: "p", roleDefinitionId: roleGuid("Reader") }, { principalId: "p", roleDefinitionId: roleGuid("Compute Gallery Image Reader") }] } },
+  [entraSecretTypes.application]: { displayName: "Contoso image consumers", signInAudience: "AzureADMultipleOrgs", owners: ["0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"] },
   [types.virtualMachine]: { osProfile: { adminUsername: "azureuser", linuxConfiguration: { disablePasswordAuthentication: true, ssh: { publicKeys: [] } } } },
   [types.networkSecurityGroup]: {
     securityRules: [
@@ -64,6 +65,10 @@ const cases: [string, string, string, unknown, Partial<RuleContext>, string][] =
   ["keyless-rbac-no-subscription-scope", types.roleAssignment, "scope", "/providers/Microsoft.Management/managementGroups/root", {}, 'scope "/providers/Microsoft.Management/managementGroups/root" is wider than a subscription; grant at a resource or resource group'],
   ["keyless-lighthouse-no-owner", types.registrationDefinition, "properties.authorizations[1].roleDefinitionId", roleGuid("Owner"), {}, "properties.authorizations[1] grants Owner; Lighthouse does not allow Owner"],
   ["keyless-lighthouse-no-data-actions", types.registrationDefinition, "properties.authorizations[0].roleDefinitionId", roleGuid("Storage Blob Data Reader"), {}, "properties.authorizations[0] grants Storage Blob Data Reader, a role with DataActions; Lighthouse does not support those"],
+  ["keyless-lighthouse-gallery-roles", types.registrationDefinition, "properties.authorizations[1].roleDefinitionId", roleGuid("Contributor"), {}, "properties.authorizations[1] grants Contributor; keyless delegates only Reader, Compute Gallery Image Reader, Managed Services Registration assignment Delete Role (a gallery delegation only reads images)"],
+  ["keyless-lighthouse-gallery-roles", types.registrationDefinition, "properties.authorizations[0].roleDefinitionId", roleGuid("User Access Administrator"), {}, "properties.authorizations[0] grants User Access Administrator; keyless delegates only Reader, Compute Gallery Image Reader, Managed Services Registration assignment Delete Role (a gallery delegation only reads images)"],
+  ["keyless-lighthouse-gallery-roles", types.registrationDefinition, "properties.eligibleAuthorizations", [{ principalId: "p", roleDefinitionId: "00000000-0000-0000-0000-000000000001" }], {}, 'properties.eligibleAuthorizations[0] grants role "00000000-0000-0000-0000-000000000001"; keyless delegates only Reader, Compute Gallery Image Reader, Managed Services Registration assignment Delete Role (a gallery delegation only reads images)'],
+  ["keyless-entra-no-app-secrets", entraSecretTypes.application, "password", { displayName: "ci" }, {}, "password is set; keyless apps have no client secret (sign in with a federated identity credential)"],
   ["keyless-vm-no-password-auth", types.virtualMachine, "osProfile.linuxConfiguration.disablePasswordAuthentication", false, {}, "osProfile.linuxConfiguration.disablePasswordAuthentication is false; must be true (SSH keys only)"],
   ["keyless-vm-no-password-auth", types.virtualMachine, "osProfile.adminPassword", "[secret]", {}, "osProfile.adminPassword is set; keyless VMs have no password"],
   ["keyless-vm-no-ssh-from-internet", types.networkSecurityGroup, "securityRules[0].sourceAddressPrefix", "Internet", {}, 'securityRules["ssh-from-bastion"] allows inbound SSH (port 22) from "Internet"; allow it from a bastion or a named address range only'],
@@ -76,7 +81,7 @@ describe("the rules", () => {
     const names = rules.map((r) => r.name);
     expect(new Set(names).size).toBe(names.length);
     for (const r of rules) {
-      expect(r.name).toMatch(/^keyless-(storage|keyvault|acr|aks|rbac|lighthouse|vm)-[a-z0-9-]+$/);
+      expect(r.name).toMatch(/^keyless-(storage|keyvault|acr|aks|rbac|lighthouse|entra|vm)-[a-z0-9-]+$/);
       expect(r.description).toMatch(/^[A-Z].*\.$/);
       expect(r.description).not.toContain("\n");
     }
@@ -92,6 +97,26 @@ describe("the rules", () => {
 
   it.each(cases)("%s: %s %s = %j fails with its message", (rule, type, path, value, ctx, message) => {
     expect(evaluate(type, mutate(compliant[type], path, value), { ...base, ...ctx })).toEqual([[rule, message]]);
+  });
+});
+
+describe("no Entra application secret or certificate", () => {
+  // These types exist only to create a credential: any instance is refused, whatever its inputs.
+  it.each([
+    [entraSecretTypes.applicationPassword, "ApplicationPassword"],
+    [entraSecretTypes.applicationCertificate, "ApplicationCertificate"],
+    [entraSecretTypes.servicePrincipalPassword, "ServicePrincipalPassword"],
+    [entraSecretTypes.servicePrincipalCertificate, "ServicePrincipalCertificate"],
+    [entraSecretTypes.servicePrincipalTokenSigningCertificate, "ServicePrincipalTokenSigningCertificate"],
+  ])("%s is refused", (type, kind) => {
+    expect(evaluate(type, { applicationId: "/applications/00000000-0000-0000-0000-000000000002" }, base)).toEqual([
+      ["keyless-entra-no-app-secrets", `${kind} creates a long-lived credential; keyless apps have no client secret or certificate (sign in with a federated identity credential)`],
+    ]);
+  });
+
+  it("a Lighthouse definition with only the allowed roles (and the delete role) passes", () => {
+    const def = { properties: { authorizations: [{ roleDefinitionId: roleGuid("Compute Gallery Image Reader") }, { roleDefinitionId: roleGuid("Managed Services Registration assignment Delete Role") }], eligibleAuthorizations: [{ roleDefinitionId: roleGuid("Reader") }] } };
+    expect(evaluate(types.registrationDefinition, def, base)).toEqual([]);
   });
 });
 

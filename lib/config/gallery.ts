@@ -1,10 +1,10 @@
 import { z } from "zod";
-import { type BuiltInRoleName, builtInRoleNames, rolesWithDataActions } from "../roles";
-import { guid, oneOf, pattern, strictObject, uniqueList } from "./rules";
+import { type BuiltInRoleName, builtInRoleNames, lighthouseGalleryRoles, rolesWithDataActions } from "../roles";
+import { guid, guidPattern, oneOf, pattern, strictObject, uniqueList } from "./rules";
 
 // keyless:gallery: a Compute Gallery, its image definitions, and how other tenants get at them
-// (Azure Lighthouse, RBAC, direct sharing). Everything Azure would reject is refused here, before
-// any resource is registered. Sources for each rule are cited next to it; docs/gallery.md sums up.
+// (Azure Lighthouse, RBAC, direct sharing, a multi-tenant app registration). Everything Azure
+// would reject is refused here, before any resource is registered. Sources for each rule are cited next to it; docs/gallery.md sums up.
 
 // Image definition names (Microsoft.Compute/galleries/images): 1-80 alphanumerics, underscores,
 // hyphens and periods, starting and ending with an alphanumeric
@@ -58,6 +58,18 @@ export function lighthouseRefusal(role: BuiltInRoleName, hasDelegatedRoles: bool
   return undefined;
 }
 
+
+/**
+ * Why keyless refuses a role Lighthouse itself would accept, or undefined when it is on the list
+ * (lib/roles.ts lighthouseGalleryRoles). Contributor would let the managing tenant change or
+ * delete the images; User Access Administrator (Lighthouse allows it only to assign roles to
+ * managed identities) would let it hand out access, which keyless never grants.
+ */
+export function lighthouseGalleryRefusal(role: BuiltInRoleName): string | undefined {
+  if (lighthouseGalleryRoles.includes(role)) return undefined;
+  return `a gallery delegation only reads images, so keyless delegates only ${lighthouseGalleryRoles.join(", ")}`;
+}
+
 const delegatedRoles = z.array(roleName, { error: "must be a list of built-in role names" }).min(1, { error: "must name at least one role" });
 
 const authorization = strictObject({
@@ -92,6 +104,9 @@ function refuseRoles(list: readonly Auth[], ctx: z.RefinementCtx, eligible: bool
         ? "User Access Administrator cannot be an eligible (just-in-time) authorization"
         : lighthouseRefusal(a.role, a.delegatedRoles !== undefined);
     if (why) ctx.addIssue({ code: "custom", path: [i, "role"], input: a.role, message: `is refused by Azure Lighthouse ${who}: ${why}` });
+    // Azure's own limits first (one message per value); then keyless's narrower list.
+    const ours = why ? undefined : lighthouseGalleryRefusal(a.role);
+    if (ours) ctx.addIssue({ code: "custom", path: [i, "role"], input: a.role, message: `is refused by keyless ${who}: ${ours}` });
     if (a.delegatedRoles !== undefined && a.role !== "User Access Administrator") {
       ctx.addIssue({ code: "custom", path: [i, "delegatedRoles"], input: a.delegatedRoles, message: `is only allowed with role User Access Administrator ${who}` });
     }
@@ -141,6 +156,109 @@ export const direct = strictObject({
   }),
 }).refine((d) => d.tenants.length + d.subscriptions.length > 0, { error: "must list at least one tenant or subscription" });
 
+// App registration sharing: a multi-tenant application in this stack's tenant whose service
+// principal reads the gallery, signed in to with federated identity credentials only (no password,
+// no certificate). Rules for a federated identity credential, from Microsoft Graph's
+// federatedIdentityCredential resource (learn.microsoft.com/graph/api/resources/federatedidentitycredential)
+// and Entra's "Configure an application to trust a managed identity" / "Important considerations
+// and restrictions for federated identity credentials" (learn.microsoft.com/entra/workload-id/):
+// name 3-120 letters, digits, '-' and '_', starting with a letter or digit, unique in the app and
+// immutable; issuer, subject and the single audience at most 600 characters each; issuer+subject
+// unique in the app; no wildcards; at most 20 credentials per application.
+
+/** At most 20 federated identity credentials per application (Graph: "Maximum of 20 objects"). */
+export const maxFederatedCredentials = 20;
+
+/** The audience Entra expects in the external token (global cloud). */
+export const tokenExchangeAudience = "api://AzureADTokenExchange";
+
+/** Audiences an Entra-issued (managed identity) token carries, by cloud. */
+const entraAudiences = [tokenExchangeAudience, "api://AzureADTokenExchangeUSGov", "api://AzureADTokenExchangeChina"] as const;
+
+/**
+ * The tenant of an Entra ID issuer (a managed identity's token), or undefined for any other issuer.
+ * Entra's v2.0 authority is https://login.microsoftonline.com/<tenant>/v2.0 (also the US Government
+ * and China hosts); https://sts.windows.net/<tenant>/ is its v1.0 form.
+ */
+export function entraIssuerTenant(issuer: string): string | undefined {
+  const m = /^https:\/\/(?:login\.microsoftonline\.(?:com|us)|login\.partner\.microsoftonline\.cn|sts\.windows\.net)\/([^/]+)(?:\/|$)/i.exec(issuer);
+  return m ? m[1] : undefined;
+}
+
+const noWildcard = (v: string) => !v.includes("*");
+const trimmed = (v: string) => v === v.trim();
+
+/** An OIDC issuer: an https URL without query or fragment (OpenID Connect Discovery 1.0, section 3). */
+const issuer = z
+  .string({ error: "must be an https URL (the issuer claim of the external token)" })
+  .refine(
+    (v) => {
+      if (v.length > 600 || !trimmed(v) || !noWildcard(v) || /\s/.test(v)) return false;
+      try {
+        const u = new URL(v);
+        return u.protocol === "https:" && u.hostname !== "" && u.search === "" && u.hash === "" && u.username === "" && u.password === "";
+      } catch {
+        return false;
+      }
+    },
+    { error: "must be an https URL of at most 600 characters without query, fragment, credentials, spaces or wildcards (the exact issuer claim of the external token)" },
+  );
+
+const subject = z
+  .string({ error: "must be a string (the sub claim of the external token)" })
+  .refine((v) => v.length >= 1 && v.length <= 600 && trimmed(v) && noWildcard(v), {
+    error: "must be 1-600 characters without leading or trailing spaces or wildcards (the exact sub claim of the external token)",
+  });
+
+export const federatedCredential = strictObject({
+  /** Unique in the app, immutable in Entra: a rename is a new credential. */
+  name: pattern(/^[a-zA-Z0-9][a-zA-Z0-9_-]{2,119}$/, "3-120 letters, digits, hyphens and underscores, starting with a letter or digit"),
+  /** The external token's iss claim, exactly (GitHub Actions: https://token.actions.githubusercontent.com). */
+  issuer,
+  /** The external token's sub claim, exactly (GitHub Actions: repo:<org>/<repo>:environment:<env>). */
+  subject,
+  /** Exactly one audience (Entra accepts a single value); api://AzureADTokenExchange unless the issuer is configured otherwise. */
+  audiences: z
+    .array(z.string({ error: "must be a string" }), { error: "must be a list of one audience" })
+    .default([tokenExchangeAudience])
+    .refine((l) => l.length === 1, { error: "must list exactly one audience (Entra accepts a single value)" })
+    .refine((l) => l.every((a) => a.length >= 1 && a.length <= 600 && trimmed(a) && noWildcard(a)), { error: "must be 1-600 characters without spaces at either end or wildcards" }),
+  /** Shown in the app's Certificates & secrets > Federated credentials. */
+  description: pattern(/^[^\n]{1,600}$/, "1-600 characters on one line").optional(),
+}).superRefine((c, ctx) => {
+  // A managed identity as a federated credential: only a user-assigned identity, named by its
+  // principal (object) id, with one of Entra's token-exchange audiences
+  // (entra/workload-id/workload-identity-federation-config-app-trust-managed-identity).
+  if (entraIssuerTenant(c.issuer) === undefined) return;
+  if (!guidPattern.test(c.subject)) {
+    ctx.addIssue({ code: "custom", path: ["subject"], input: c.subject, message: "must be the principal (object) id of a user-assigned managed identity when the issuer is Entra ID" });
+  }
+  if (c.audiences.length === 1 && !(entraAudiences as readonly string[]).includes(c.audiences[0])) {
+    ctx.addIssue({ code: "custom", path: ["audiences"], input: c.audiences, message: `must be [${entraAudiences.join("] or [")}] when the issuer is Entra ID` });
+  }
+});
+
+export const appRegistration = strictObject({
+  /** The application's display name, shown to the consumer when they consent. */
+  displayName: pattern(/^(?=.{1,256}$)\S(?:.*\S)?$/, "1-256 characters without leading or trailing spaces"),
+  federatedCredentials: z
+    .array(federatedCredential, { error: "must be a list of federated credentials" })
+    .min(1, { error: "must list at least one federated credential (it is the only way to sign in as the app)" })
+    .max(maxFederatedCredentials, { error: `must list at most ${maxFederatedCredentials} federated credentials (Entra's limit per application)` })
+    .superRefine((items, ctx) => {
+      const names = new Set<string>();
+      const pairs = new Set<string>();
+      items.forEach((c, i) => {
+        const n = c.name.toLowerCase();
+        if (names.has(n)) ctx.addIssue({ code: "custom", path: [i, "name"], input: c.name, message: "is listed twice; federated credential names must be unique in the app" });
+        names.add(n);
+        const pair = `${c.issuer}\n${c.subject}`;
+        if (pairs.has(pair)) ctx.addIssue({ code: "custom", path: [i, "subject"], input: c.subject, message: "is listed twice with the same issuer; issuer and subject must be unique in the app" });
+        pairs.add(pair);
+      });
+    }),
+});
+
 export const sharing = strictObject({
   lighthouse: lighthouse.optional(),
   rbac: z
@@ -155,6 +273,8 @@ export const sharing = strictObject({
       });
     }),
   direct: direct.optional(),
+  /** A multi-tenant app registration with federated credentials (docs/gallery.md). */
+  appRegistration: appRegistration.optional(),
 });
 
 export const gallery = strictObject({
@@ -165,3 +285,5 @@ export const gallery = strictObject({
 export type GalleryConfig = z.output<typeof gallery>;
 export type GalleryImageConfig = z.output<typeof galleryImage>;
 export type LighthouseConfig = z.output<typeof lighthouse>;
+export type AppRegistrationConfig = z.output<typeof appRegistration>;
+export type FederatedCredentialConfig = z.output<typeof federatedCredential>;

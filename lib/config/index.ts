@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { z } from "zod";
 import { arc, arcSecrets, checkArc } from "./arc";
-import { gallery } from "./gallery";
+import { entraIssuerTenant, gallery } from "./gallery";
 import { platformShape, reservedTagKeys } from "./platform";
 import { errorMap, strictObject } from "./rules";
 import { aks, aksIssues } from "./aks";
@@ -101,6 +101,17 @@ function crossChecks(cfg: Parsed, values: Readonly<Record<string, string>>): str
       `${namespace}:gallery.sharing.lighthouse.managedByTenantId: ${show(lighthouse.managedByTenantId)} must be another tenant than the stack's own (azure-native:tenantId); Lighthouse delegates to a managing tenant, use sharing.rbac inside one tenant`,
     );
   }
+  // A managed identity can be an app's federated credential only in the app's own tenant (Entra,
+  // "Configure an application to trust a managed identity"); the app lives in this stack's tenant.
+  // Without azure-native:tenantId, GalleryAppRegistration repeats the check against the signed-in tenant.
+  (cfg.gallery?.sharing.appRegistration?.federatedCredentials ?? []).forEach((c, i) => {
+    const issuerTenant = entraIssuerTenant(c.issuer);
+    if (issuerTenant !== undefined && ownTenant !== undefined && issuerTenant.toLowerCase() !== ownTenant.toLowerCase()) {
+      errors.push(
+        `${namespace}:gallery.sharing.appRegistration.federatedCredentials[${i}].issuer: ${show(c.issuer)} must be this stack's tenant (azure-native:tenantId ${show(ownTenant)}); a managed identity can be a federated credential only of an app in its own tenant`,
+      );
+    }
+  });
   const location = values["azure-native:location"] ?? "";
   // Direct shared galleries are not available in government clouds (azure-compute-docs
   // virtual-machines/share-gallery-direct.md, "Limitations").

@@ -215,6 +215,24 @@ Object.assign(azureOutputs, {
   }),
 });
 
+// Microsoft Graph objects (azuread): ids as the provider reports them (/applications/<object id>,
+// /servicePrincipals/<object id>, <app object id>/federatedIdentityCredential/<credential id>).
+Object.assign(azureOutputs, {
+  "azuread:index/application:Application": (i: Inputs, n: string) => {
+    const objectId = mockGuid("application", String(i.displayName ?? n));
+    return { id: `/applications/${objectId}`, objectId, clientId: mockGuid("application-client", String(i.displayName ?? n)), publisherDomain: "contoso.onmicrosoft.com" };
+  },
+  "azuread:index/servicePrincipal:ServicePrincipal": (i: Inputs) => {
+    const objectId = mockGuid("service-principal", String(i.clientId));
+    return { id: `/servicePrincipals/${objectId}`, objectId, applicationTenantId: mockTenantId, type: "Application" };
+  },
+  "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential": (i: Inputs) => {
+    const appObjectId = String(i.applicationId).split("/").pop();
+    const credentialId = mockGuid("federated-credential", String(i.applicationId), String(i.displayName));
+    return { id: `${appObjectId}/federatedIdentityCredential/${credentialId}`, credentialId };
+  },
+});
+
 /** A kubeconfig as AKS returns it with format=exec (Entra ID, kubelogin), for listManagedClusterUserCredentials. */
 function mockKubeconfig(inputs: Inputs): string {
   const server = `https://${inputs.resourceName}-00000000.hcp.japaneast.azmk8s.io:443`;
