@@ -87,7 +87,7 @@ describe("container registry", () => {
 describe("providers and protection", () => {
   it("gives every Azure and command resource an explicit provider", () => {
     for (const r of dev.resources.filter((x) => x.custom && !x.type.startsWith("pulumi:providers:"))) {
-      expect(r.provider, r.urn).toMatch(/[:$]pulumi:providers:(azure-native|command|kubernetes)::/);
+      expect(r.provider, r.urn).toMatch(/[:$]pulumi:providers:(azure-native|command|kubernetes|azuread)::/);
     }
   });
 
