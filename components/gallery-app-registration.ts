@@ -56,6 +56,9 @@ export class GalleryAppRegistration extends pulumi.ComponentResource {
         preventDuplicateNames: true,
         description: "Reads the Keyless image gallery from other tenants; signed in to with federated credentials only",
       },
+      // The provider returns only once the new application can be read back (it polls Graph for
+      // replication: hashicorp/terraform-provider-azuread, application resource, "Waiting for
+      // Application"), so the service principal and the credentials below do not race it.
       { parent: this },
     );
 
