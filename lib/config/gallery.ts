@@ -58,7 +58,6 @@ export function lighthouseRefusal(role: BuiltInRoleName, hasDelegatedRoles: bool
   return undefined;
 }
 
-
 /**
  * Why keyless refuses a role Lighthouse itself would accept, or undefined when it is on the list
  * (lib/roles.ts lighthouseGalleryRoles). Contributor would let the managing tenant change or
