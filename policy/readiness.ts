@@ -144,7 +144,6 @@ function identitiesOf(graph: Graph, check: GraphResource): GraphResource[] {
   return graph.ofType(readinessTypes.identity).filter((i) => waits.has(i.urn));
 }
 
-const short = (r: GraphResource): string => `${r.type} ${r.name}`;
 
 export const readinessRules: readonly ReadinessRule[] = [
   {
