@@ -93,6 +93,7 @@ export function platform(): { readonly platform: Platform; readonly outputs: Rec
       purgeProtection: config.keyVault.purgeProtection,
       softDeleteRetentionDays: config.keyVault.softDeleteRetentionDays,
       publicNetworkAccess: config.keyVault.publicNetworkAccess,
+      createMode: config.keyVault.createMode,
       tags: config.tags,
     },
     { ...stateful, dependsOn: registrations.dependencies("Microsoft.KeyVault") },
