@@ -51,7 +51,8 @@ export const moduleNamespaces: Readonly<Record<string, string | null>> = {
   hybridcompute: "Microsoft.HybridCompute",
   managedservices: "Microsoft.ManagedServices",
   // Registered in every subscription by default (azure-docs azure-resource-manager/management/
-  // resource-providers-and-types.md: Microsoft.Authorization, Microsoft.Features, Microsoft.Resources, ...).
+  // azure-services-resource-providers.md, "Registration": Microsoft.Authorization, Microsoft.Features,
+  // Microsoft.Resources, ...). features is only here so the readiness rules name the resource they refuse.
   resources: null,
   authorization: null,
   features: null,
