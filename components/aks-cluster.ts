@@ -1,9 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as containerservice from "@pulumi/azure-native/containerservice";
-import * as features from "@pulumi/azure-native/features";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as resources from "@pulumi/azure-native/resources";
+import * as local from "@pulumi/command/local";
 import { Provider as KubernetesProvider } from "@pulumi/kubernetes/provider";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { withKubeloginMode } from "../lib/kubeconfig";
 import { type NameParts, resourceGroupName, scopedName } from "../lib/naming";
 import type { PrincipalType } from "./role-assignment";
@@ -49,6 +51,11 @@ export interface AksClusterArgs {
   readonly registryId: pulumi.Input<string>;
 }
 
+/** Registers a preview feature the way the AKS docs do (az feature register, wait, az provider register). */
+export const registerFeatureScript = readFileSync(join(__dirname, "..", "scripts", "aks", "register-feature.sh"), "utf8");
+/** Asks the cluster until the deployer's Azure RBAC grant works (kubectl auth can-i, bounded). */
+export const clusterAccessScript = readFileSync(join(__dirname, "..", "scripts", "aks", "wait-for-cluster-access.sh"), "utf8");
+
 /** Name of the demo's pod identity, binding selector and service account (as `az aks pod-identity add --name`). */
 export const demoIdentityName = "keyless-demo";
 
@@ -93,15 +100,47 @@ export class AksCluster extends pulumi.ComponentResource {
     );
 
     const clusterDeps: pulumi.Resource[] = [];
+    let controlPlane: UserIdentity | undefined;
     if (aadPodIdentity) {
-      // Seed 003: az feature register --name EnablePodIdentityPreview --namespace Microsoft.ContainerService.
+      // Seed 003: az feature register --name EnablePodIdentityPreview --namespace Microsoft.ContainerService,
+      // as a command: azure-native's SubscriptionFeatureRegistration fails on create when the feature
+      // exists (pulumi/pulumi-azure-native#1722), returns while still Registering, and unregisters the
+      // feature subscription-wide on destroy. No delete command: destroy leaves the feature registered.
       clusterDeps.push(
-        new features.SubscriptionFeatureRegistration(
-          `${name}-pod-identity-feature`,
-          { providerNamespace: "Microsoft.ContainerService", featureName: "EnablePodIdentityPreview", properties: {} },
-          { parent: this, dependsOn: opts?.dependsOn },
+        new local.Command(
+          `${name}-pod-identity-feature-registration`,
+          {
+            create: registerFeatureScript,
+            update: registerFeatureScript,
+            interpreter: ["/bin/bash", "-c"],
+            environment: { SUBSCRIPTION_ID: pulumi.output(args.subscriptionId), FEATURE_NAMESPACE: "Microsoft.ContainerService", FEATURE_NAME: "EnablePodIdentityPreview" },
+          },
+          { parent: this, dependsOn: opts?.dependsOn, customTimeouts: { create: "40m", update: "40m" } },
         ),
       );
+      // The add-on's controller runs as the cluster's own (control-plane) identity and must hold Managed
+      // Identity Operator on every pod identity: that is what `az aks pod-identity add` grants
+      // (Azure/azure-cli-extensions src/aks-preview/azext_aks_preview/_podidentity.py,
+      // `_ensure_managed_identity_operator_permission`: the cluster's user- or system-assigned identity).
+      // A system-assigned identity exists only after the cluster, so the cluster gets a user-assigned
+      // control-plane identity, granted before the cluster binds the pod identity. The kubelet identity
+      // stays AKS-managed: only a pre-created kubelet identity would need Managed Identity Operator for
+      // the control-plane identity (learn.microsoft.com/azure/aks/use-managed-identity,
+      // "pre-created kubelet managed identity"), and AKS grants what it needs in its node resource group.
+      controlPlane = new UserIdentity(
+        `${name}-control-plane`,
+        {
+          identityName: scopedName("id", args.names, "aks"),
+          resourceGroupName: group.name,
+          location: args.location,
+          tags: args.tags,
+          grants: {
+            "pod-identity-operator": { role: "Managed Identity Operator", scope: this.podIdentity.id, description: "AAD Pod Identity add-on assigns the pod identity to the nodes" },
+          },
+        },
+        { parent: this, dependsOn: opts?.dependsOn },
+      );
+      clusterDeps.push(controlPlane);
     }
 
     const cluster = new containerservice.ManagedCluster(
@@ -114,7 +153,9 @@ export class AksCluster extends pulumi.ComponentResource {
         kubernetesVersion: args.kubernetesVersion,
         // Named rather than MC_<rg>_<cluster>_<region> so it is predictable; read back from the output for grants.
         nodeResourceGroup: `${groupName}-nodes`,
-        identity: { type: containerservice.ResourceIdentityType.SystemAssigned },
+        identity: controlPlane
+          ? { type: containerservice.ResourceIdentityType.UserAssigned, userAssignedIdentities: [controlPlane.id] }
+          : { type: containerservice.ResourceIdentityType.SystemAssigned },
         sku: { name: "Base", tier: args.skuTier },
         enableRBAC: true,
         // Entra ID with Azure RBAC, and no local (certificate) admin account to leak.
@@ -177,29 +218,23 @@ export class AksCluster extends pulumi.ComponentResource {
       { scope: args.registryId, principalId: kubelet.apply((k) => k?.objectId ?? ""), principalType: "ServicePrincipal", role: "AcrPull", description: "AKS kubelet pulls images" },
       { parent: this },
     );
-    grantRole(
+    const deployerAdmin = grantRole(
       `${name}-deployer-cluster-admin`,
       { scope: cluster.id, principalId: args.deployer.objectId, principalType: args.deployer.principalType, role: "Azure Kubernetes Service RBAC Cluster Admin", description: "pulumi up applies the demo workload" },
       { parent: this },
     );
-    grantRole(
+    const podVmContributor = grantRole(
       `${name}-pod-vm-contributor`,
       { scope: nodeGroupScope, principalId: this.podIdentity.principalId, principalType: "ServicePrincipal", role: "Virtual Machine Contributor", description: "demo pod lists the node VMs (seed 003)" },
       { parent: this },
     );
-    if (aadPodIdentity) {
-      // What `az aks pod-identity add` grants silently: the kubelet must be able to assign the identity to the nodes.
-      grantRole(
-        `${name}-kubelet-identity-operator`,
-        { scope: this.podIdentity.id, principalId: kubelet.apply((k) => k?.objectId ?? ""), principalType: "ServicePrincipal", role: "Managed Identity Operator", description: "AAD Pod Identity NMI assigns the pod identity" },
-        { parent: this },
-      );
-    }
 
     this.oidcIssuerUrl = cluster.oidcIssuerProfile.apply((p) => p?.issuerURL ?? "");
     const serviceAccount = demoIdentityName;
+    // What the demo pod needs before it runs: its grant and, with Workload Identity, its federated credential.
+    const podWaitsFor: pulumi.Resource[] = [podVmContributor];
     if (!aadPodIdentity) {
-      new managedidentity.FederatedIdentityCredential(
+      const federation = new managedidentity.FederatedIdentityCredential(
         `${name}-pod-federation`,
         {
           resourceGroupName: group.name,
@@ -211,6 +246,7 @@ export class AksCluster extends pulumi.ComponentResource {
         },
         { parent: this },
       );
+      podWaitsFor.push(federation);
     }
 
     const credentials = containerservice.listManagedClusterUserCredentialsOutput(
@@ -224,6 +260,25 @@ export class AksCluster extends pulumi.ComponentResource {
     );
     this.provider = new KubernetesProvider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this });
 
+    // The deployer's AKS RBAC Cluster Admin assignment takes up to 5 minutes to reach the API server
+    // (learn.microsoft.com/azure/aks/manage-azure-rbac): ask the cluster, with the same kubeconfig and
+    // kubelogin as the provider, until it answers yes (bounded), before any Kubernetes object.
+    // The namespace (a validated DNS label) is set in the script, not in `environment`: Pulumi keeps
+    // the whole environment secret once one value (the kubeconfig) is.
+    const accessScript = `NAMESPACE='${args.demoNamespace}'\n${clusterAccessScript}`;
+    const clusterAccess = new local.Command(
+      `${name}-cluster-access`,
+      {
+        create: accessScript,
+        update: accessScript,
+        interpreter: ["/bin/bash", "-c"],
+        environment: { KUBECONFIG_DATA: this.kubeconfig },
+        // A new grant (re-created cluster or principal) asks again.
+        triggers: [deployerAdmin.id],
+      },
+      { parent: this, dependsOn: [deployerAdmin], customTimeouts: { create: "15m", update: "15m" } },
+    );
+
     new AksDemo(
       `${name}-demo`,
       {
@@ -234,8 +289,10 @@ export class AksCluster extends pulumi.ComponentResource {
         tenantId: args.tenantId,
         subscriptionId: args.subscriptionId,
         nodeResourceGroup: this.nodeResourceGroup,
+        podWaitsFor,
       },
-      { parent: this, providers: [this.provider] },
+      // Every Kubernetes object waits for the deployer's grant and for the cluster to honour it.
+      { parent: this, providers: [this.provider], dependsOn: [deployerAdmin, clusterAccess] },
     );
 
     this.clusterId = cluster.id;

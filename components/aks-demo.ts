@@ -26,7 +26,12 @@ export interface AksDemoArgs {
   readonly subscriptionId: pulumi.Input<string>;
   /** The cluster's node resource group (read from the cluster). */
   readonly nodeResourceGroup: pulumi.Input<string>;
+  /** What the pod needs in Azure before it runs: the grants its identity uses and its federated credential. */
+  readonly podWaitsFor?: readonly pulumi.Resource[];
 }
+
+/** Seconds the demo retries login and listing while a new grant or federated credential propagates. */
+export const demoRetrySeconds = 600;
 
 /**
  * The demo pod that proves a pod reaches Azure with a managed identity and no secret: seed 003's
@@ -39,7 +44,15 @@ export class AksDemo extends pulumi.ComponentResource {
 
   constructor(name: string, args: AksDemoArgs, opts?: pulumi.ComponentResourceOptions) {
     super("keyless:aks:AksDemo", name, {}, opts);
-    const ns = new corev1.Namespace(`${name}-ns`, { metadata: { name: args.namespace } }, { parent: this });
+    // A child does not inherit its component's dependsOn: each object waits for what the cluster part
+    // hands in (the deployer's grant and the cluster access check) itself.
+    const child = { parent: this, dependsOn: opts?.dependsOn };
+    const podOpts = pulumi.mergeOptions(child, {
+      dependsOn: [...(args.podWaitsFor ?? [])],
+      // The script retries for demoRetrySeconds; the pod's await must outlast it.
+      customTimeouts: { create: "15m", update: "15m" },
+    });
+    const ns = new corev1.Namespace(`${name}-ns`, { metadata: { name: args.namespace } }, child);
     const linux = { "kubernetes.io/os": "linux" };
     let pod: corev1.Pod;
     if (args.mode === "aad-pod-identity") {
@@ -68,7 +81,7 @@ export class AksDemo extends pulumi.ComponentResource {
             nodeSelector: linux,
           },
         },
-        { parent: this },
+        podOpts,
       );
     } else {
       const sa = new corev1.ServiceAccount(
@@ -80,12 +93,12 @@ export class AksDemo extends pulumi.ComponentResource {
             annotations: { "azure.workload.identity/client-id": args.clientId, "azure.workload.identity/tenant-id": args.tenantId },
           },
         },
-        { parent: this },
+        child,
       );
       const script = new corev1.ConfigMap(
         `${name}-script`,
         { metadata: { name: "keyless-demo-script", namespace: ns.metadata.name }, data: { "list-node-vms.sh": listNodeVmsScript } },
-        { parent: this },
+        child,
       );
       pod = new corev1.Pod(
         `${name}-pod`,
@@ -93,6 +106,8 @@ export class AksDemo extends pulumi.ComponentResource {
           metadata: { name: "demo", namespace: ns.metadata.name, labels: { "azure.workload.identity/use": "true" } },
           spec: {
             serviceAccountName: sa.metadata.name,
+            // A failure stays visible: the container exits non-zero, the pod ends Failed and `pulumi up`
+            // reports it. Re-run with `pulumi up --replace <pod urn>` (docs/aks.md).
             restartPolicy: "Never",
             containers: [
               {
@@ -102,16 +117,25 @@ export class AksDemo extends pulumi.ComponentResource {
                 env: [
                   { name: "SUBSCRIPTION_ID", value: args.subscriptionId },
                   { name: "NODE_RESOURCE_GROUP", value: args.nodeResourceGroup },
+                  // The image's user has no writable home as uid 1000: az keeps its login in $HOME/.azure.
+                  { name: "HOME", value: "/home/demo" },
+                  { name: "RETRY_SECONDS", value: String(demoRetrySeconds) },
                 ],
-                volumeMounts: [{ name: "script", mountPath: "/scripts", readOnly: true }],
+                volumeMounts: [
+                  { name: "script", mountPath: "/scripts", readOnly: true },
+                  { name: "home", mountPath: "/home/demo" },
+                ],
                 securityContext: { allowPrivilegeEscalation: false, runAsNonRoot: true, runAsUser: 1000 },
               },
             ],
-            volumes: [{ name: "script", configMap: { name: script.metadata.name } }],
+            volumes: [
+              { name: "script", configMap: { name: script.metadata.name } },
+              { name: "home", emptyDir: {} },
+            ],
             nodeSelector: linux,
           },
         },
-        { parent: this },
+        podOpts,
       );
     }
     this.podName = pod.metadata.name;

@@ -18,6 +18,8 @@ export interface KeyVaultArgs {
   readonly publicNetworkAccess: "Enabled" | "Disabled";
   /** Tags. */
   readonly tags: Readonly<Record<string, string>>;
+  /** `recover`: bring back the soft-deleted vault of this name instead of creating a new one. */
+  readonly createMode?: "default" | "recover";
 }
 
 /** A Key Vault authorized by Azure RBAC only (no access policies), soft delete always on. */
@@ -39,6 +41,10 @@ export class KeyVault extends pulumi.ComponentResource {
         location: args.location,
         properties: {
           tenantId: args.tenantId,
+          // Only sent to recover: a destroyed vault stays soft-deleted, its name taken, for the retention
+          // period (azure-docs key-vault/general/key-vault-recovery.md); ARM's createMode "recover" brings it
+          // back. Recovery does not bring back its role assignments: the grants are created again.
+          createMode: args.createMode === "recover" ? keyvault.CreateMode.Recover : undefined,
           sku: { family: keyvault.SkuFamily.A, name: keyvault.SkuName.Standard },
           enableRbacAuthorization: true,
           accessPolicies: [],

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as local from "@pulumi/command/local";
+import { namespacesOf } from "../lib/resource-providers";
 
 export interface ProviderRegistrationsArgs {
   /** Resource provider namespaces the enabled parts need, e.g. Microsoft.KeyVault. */
@@ -38,5 +39,29 @@ export class ProviderRegistrations extends pulumi.ComponentResource {
       const r = this.byNamespace.get(ns);
       return r ? [r] : [];
     });
+  }
+
+  /**
+   * A stack transformation that adds the registration of a resource's namespace (lib/resource-providers.ts
+   * `namespacesOf`) to its dependsOn, for every resource registered after it is installed, whichever
+   * component creates it. A component's dependsOn is not inherited by its children, so this is the one
+   * place that makes e.g. Arc run commands wait for Microsoft.HybridCompute.
+   *
+   * An SDK-side transformation (`registerStackTransformation`), not the engine-side
+   * `registerResourceTransform`: the latter runs inside the Pulumi engine, which Pulumi's mock monitor
+   * does not emulate (node_modules/@pulumi/pulumi/runtime/mocks.js `registerStackTransform` only hands
+   * it to the mocks), so the offline plan and the readiness rules would not see the edge it adds.
+   * This one runs in the program itself: the plan records exactly the dependencies `pulumi up` sends.
+   */
+  public transformation(): pulumi.ResourceTransformation {
+    return (args) => {
+      if (args.type.startsWith("pulumi:providers:")) return undefined;
+      const parentType = (args.opts.parent as { __pulumiType?: string } | undefined)?.__pulumiType;
+      const lookup = namespacesOf(args.type, parentType);
+      if (!("namespaces" in lookup)) return undefined; // the readiness rules report it
+      const waits = this.dependencies(...lookup.namespaces);
+      if (waits.length === 0) return undefined;
+      return { props: args.props, opts: pulumi.mergeOptions(args.opts, { dependsOn: waits }) };
+    };
   }
 }

@@ -19,7 +19,7 @@ export const builtInRoles = {
   AcrPull: "7f951dda-4ed3-4680-a7ca-43fe172d538d",
   /** Manage virtual machines, but not access to them or the network/storage they connect to. */
   "Virtual Machine Contributor": "9980e02c-c2be-4d73-94e8-173b1dc7cf3c",
-  /** Read and assign a user-assigned identity (what a kubelet needs to hand one to a pod). */
+  /** Read and assign a user-assigned identity (what the AKS cluster identity needs to bind a pod identity). */
   "Managed Identity Operator": "f1a07417-d97a-45cb-824c-7a7467783830",
   /** View all resources, change nothing. */
   Reader: "acdd72a7-3385-48ef-bd42-f606fba81ae7",
@@ -39,6 +39,14 @@ export const builtInRoles = {
   "Managed Services Registration assignment Delete Role": "91c1777a-f3dc-4fae-b103-61d183457e46",
   /** Manage all resources in an AKS cluster through Kubernetes RBAC backed by Azure RBAC (data plane). */
   "Azure Kubernetes Service RBAC Cluster Admin": "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
+  /**
+   * List the cluster user credential (Microsoft.ContainerService/managedClusters/listClusterUserCredential/action):
+   * what `pulumi preview` calls to build the Kubernetes provider's kubeconfig. For the preview identity
+   * (docs/operations.md); Contributor already includes it for the deploy identity.
+   */
+  "Azure Kubernetes Service Cluster User Role": "4abbcc35-e782-43d8-92c5-2d3f1bd2253f",
+  /** Read most Kubernetes objects through Azure RBAC (data plane): the preview identity's view of the demo objects. */
+  "Azure Kubernetes Service RBAC Reader": "7f6c6a51-bcf8-42ba-9220-52d62157d7db",
   /** Manage user access to Azure resources. Never granted by this program; Lighthouse allows it only with delegatedRoleDefinitionIds. */
   "User Access Administrator": "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
 } as const;
@@ -59,6 +67,7 @@ export const rolesWithDataActions: ReadonlySet<BuiltInRoleName> = new Set<BuiltI
   "Key Vault Certificate User",
   "Key Vault Secrets Officer",
   "Azure Kubernetes Service RBAC Cluster Admin",
+  "Azure Kubernetes Service RBAC Reader",
 ]);
 
 /**

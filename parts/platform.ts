@@ -57,6 +57,8 @@ export function platform(): { readonly platform: Platform; readonly outputs: Rec
     { namespaces: requiredNamespaces(config), subscriptionId: client.subscriptionId, enabled: config.registerProviders },
     providers,
   );
+  // Every resource registered from here on waits for its namespace's registration (lib/resource-providers.ts).
+  pulumi.runtime.registerStackTransformation(registrations.transformation());
 
   const sharedGroup = new resources.ResourceGroup(
     "shared-rg",
@@ -91,6 +93,7 @@ export function platform(): { readonly platform: Platform; readonly outputs: Rec
       purgeProtection: config.keyVault.purgeProtection,
       softDeleteRetentionDays: config.keyVault.softDeleteRetentionDays,
       publicNetworkAccess: config.keyVault.publicNetworkAccess,
+      createMode: config.keyVault.createMode,
       tags: config.tags,
     },
     { ...stateful, dependsOn: registrations.dependencies("Microsoft.KeyVault") },

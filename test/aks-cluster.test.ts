@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { clusterAccessScript, registerFeatureScript } from "../components/aks-cluster";
 import { listNodeVmsScript } from "../components/aks-demo";
 import type { Plan } from "../tools/plan/engine";
 import { mockDeployerObjectId, mockSubscriptionId } from "../tools/plan/mocks";
@@ -24,7 +25,6 @@ describe("the cluster, in both modes", () => {
   it.each([["workload identity", () => wi], ["aad-pod-identity", () => aad]])("%s: Entra ID + Azure RBAC, no local accounts, Azure CNI with a network policy", (_, p) => {
     const i = cluster(p()).inputs;
     expect(i).toMatchObject({
-      identity: { type: "SystemAssigned" },
       enableRBAC: true,
       disableLocalAccounts: true,
       aadProfile: { managed: true, enableAzureRBAC: true },
@@ -38,7 +38,10 @@ describe("the cluster, in both modes", () => {
     const i = cluster(wi).inputs;
     expect(i.securityProfile).toEqual({ workloadIdentity: { enabled: true } });
     expect(i).not.toHaveProperty("podIdentityProfile");
-    expect(i.kubernetesVersion).toBe("1.33");
+    // No pinned version: AKS picks its default (a pinned minor leaves standard support within a year).
+    expect(i).not.toHaveProperty("kubernetesVersion");
+    expect(i.autoUpgradeProfile).toEqual({ upgradeChannel: "patch", nodeOSUpgradeChannel: "NodeImage" });
+    expect(i.identity).toEqual({ type: "SystemAssigned" });
   });
 
   it("aad-pod-identity: the add-on binds the pod identity, after the preview feature is registered, and is tagged as acknowledged", () => {
@@ -48,8 +51,17 @@ describe("the cluster, in both modes", () => {
       enabled: true,
       userAssignedIdentities: [{ name: "keyless-demo", namespace: "demo", bindingSelector: "keyless-demo", identity: { resourceId: id.outputs.id, clientId: id.outputs.clientId, objectId: id.outputs.principalId } }],
     });
-    const feature = resource(aad, "azure-native:features:SubscriptionFeatureRegistration", "aks-pod-identity-feature");
-    expect(feature.inputs).toMatchObject({ providerNamespace: "Microsoft.ContainerService", featureName: "EnablePodIdentityPreview" });
+    expect(ofType(aad, "azure-native:features:SubscriptionFeatureRegistration")).toEqual([]);
+    const feature = resource(aad, "command:local:Command", "aks-pod-identity-feature-registration");
+    expect(feature.inputs).toMatchObject({
+      create: registerFeatureScript,
+      update: registerFeatureScript,
+      interpreter: ["/bin/bash", "-c"],
+      environment: { SUBSCRIPTION_ID: mockSubscriptionId, FEATURE_NAMESPACE: "Microsoft.ContainerService", FEATURE_NAME: "EnablePodIdentityPreview" },
+    });
+    // Never unregisters: no delete command.
+    expect(feature.inputs).not.toHaveProperty("delete");
+    expect(registerFeatureScript).toBe(readFileSync(join(root, "scripts/aks/register-feature.sh"), "utf8"));
     expect(c.dependencies).toContain(feature.urn);
     expect((c.inputs.tags as Record<string, string>)["keyless-pod-identity-acknowledged"]).toBe("true");
     expect(c.inputs.apiServerAccessProfile).toEqual({ authorizedIPRanges: ["203.0.113.0/24"] });
@@ -74,16 +86,27 @@ describe("grants", () => {
   });
 
   it("the deploying principal gets AKS RBAC Cluster Admin on the cluster, with its configured principal type", () => {
-    expect(grant(wi, "aks-deployer-cluster-admin")).toMatchObject({ scope: cluster(wi).outputs.id, principalId: mockDeployerObjectId, principalType: "User" });
+    expect(grant(wi, "aks-deployer-cluster-admin")).toMatchObject({ scope: cluster(wi).outputs.id, principalId: mockDeployerObjectId, principalType: "ServicePrincipal" });
     expect(guidOf(grant(wi, "aks-deployer-cluster-admin"))).toBe("b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b");
     expect(grant(aad, "aks-deployer-cluster-admin").principalType).toBe("ServicePrincipal");
   });
 
-  it("aad-pod-identity only: kubelet gets Managed Identity Operator on the pod identity (what az aks pod-identity add grants)", () => {
-    const g = grant(aad, "aks-kubelet-identity-operator");
+  it("aad-pod-identity only: the cluster's own identity, user-assigned and granted before the cluster, holds Managed Identity Operator on the pod identity (what az aks pod-identity add grants)", () => {
+    const cp = resource(aad, "azure-native:managedidentity:UserAssignedIdentity", "aks-control-plane-id");
+    expect(cp.inputs).toMatchObject({ resourceName: "id-keyless-podid-aks", resourceGroupName: "rg-keyless-podid-aks" });
+    const g = grant(aad, "aks-control-plane-pod-identity-operator");
     expect(guidOf(g)).toBe("f1a07417-d97a-45cb-824c-7a7467783830");
     expect(g.scope).toBe(resource(aad, "azure-native:managedidentity:UserAssignedIdentity", "aks-pod-id").outputs.id);
-    expect(ofType(wi, "azure-native:authorization:RoleAssignment").map((r) => r.name)).not.toContain("aks-kubelet-identity-operator");
+    expect(g.principalId).toBe(cp.outputs.principalId);
+    expect(g.principalType).toBe("ServicePrincipal");
+    const c = cluster(aad);
+    expect(c.inputs.identity).toEqual({ type: "UserAssigned", userAssignedIdentities: [cp.outputs.id] });
+    // The grant exists before the cluster binds the pod identity.
+    expect(transitiveDependencies(aad, c.urn)).toContain(resource(aad, "azure-native:authorization:RoleAssignment", "aks-control-plane-pod-identity-operator").urn);
+    // Not the kubelet: the add-on's controller runs as the cluster identity.
+    const names = [...ofType(aad, "azure-native:authorization:RoleAssignment"), ...ofType(wi, "azure-native:authorization:RoleAssignment")].map((r) => r.name);
+    expect(names).not.toContain("aks-kubelet-identity-operator");
+    expect(names.filter((n) => n.includes("identity-operator"))).toEqual(["aks-control-plane-pod-identity-operator"]);
   });
 });
 
@@ -107,12 +130,21 @@ describe("workload identity federation and the demo", () => {
     expect(pod.metadata.labels).toEqual({ "azure.workload.identity/use": "true" });
     expect(pod.spec.serviceAccountName).toBe("keyless-demo");
     expect(pod.spec.nodeSelector).toEqual({ "kubernetes.io/os": "linux" });
+    expect(pod.spec.restartPolicy).toBe("Never");
     expect(pod.spec.containers[0].env).toEqual([
       { name: "SUBSCRIPTION_ID", value: mockSubscriptionId },
       { name: "NODE_RESOURCE_GROUP", value: "rg-keyless-dev-aks-nodes" },
+      { name: "HOME", value: "/home/demo" },
+      { name: "RETRY_SECONDS", value: "600" },
     ]);
+    // az runs as uid 1000: its HOME is a writable emptyDir.
+    expect(pod.spec.containers[0].securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
+    expect(pod.spec.containers[0].volumeMounts).toContainEqual({ name: "home", mountPath: "/home/demo" });
+    expect(pod.spec.volumes).toContainEqual({ name: "home", emptyDir: {} });
     expect((resource(wi, "kubernetes:core/v1:ConfigMap", "aks-demo-script").inputs as any).data["list-node-vms.sh"]).toBe(readFileSync(join(root, "scripts/aks/list-node-vms.sh"), "utf8"));
-    expect(listNodeVmsScript).toContain("--federated-token");
+    // The token is read by az itself (@file), never put on a command line.
+    expect(listNodeVmsScript).toContain('--federated-token "@$AZURE_FEDERATED_TOKEN_FILE"');
+    expect(listNodeVmsScript).not.toContain("$(cat");
   });
 
   it("the aad-pod-identity pod is seed 003's demo: label, image, args, fieldRef env, Linux node", () => {
@@ -143,9 +175,33 @@ describe("no false waits on AKS", () => {
       const waiting = p.resources.filter((r) => transitiveDependencies(p, r.urn).has(clusterUrn)).map((r) => r.name).sort();
       expect(waiting).toEqual(
         p === wi
-          ? ["aks-demo-ns", "aks-demo-pod", "aks-demo-script", "aks-demo-sa", "aks-deployer-cluster-admin", "aks-k8s", "aks-kubelet-acrpull", "aks-pod-federation", "aks-pod-vm-contributor"].sort()
-          : ["aks-demo-ns", "aks-demo-pod", "aks-deployer-cluster-admin", "aks-k8s", "aks-kubelet-acrpull", "aks-kubelet-identity-operator", "aks-pod-vm-contributor"].sort(),
+          ? ["aks-cluster-access", "aks-demo", "aks-demo-ns", "aks-demo-pod", "aks-demo-script", "aks-demo-sa", "aks-deployer-cluster-admin", "aks-k8s", "aks-kubelet-acrpull", "aks-pod-federation", "aks-pod-vm-contributor"].sort()
+          : ["aks-cluster-access", "aks-demo", "aks-demo-ns", "aks-demo-pod", "aks-deployer-cluster-admin", "aks-k8s", "aks-kubelet-acrpull", "aks-pod-vm-contributor"].sort(),
       );
     }
+  });
+});
+
+describe("deploy readiness", () => {
+  it.each([["workload identity", () => wi], ["aad-pod-identity", () => aad]])("%s: every Kubernetes object waits for the deployer's grant and the cluster access check", (_, p) => {
+    const plan = p();
+    const admin = resource(plan, "azure-native:authorization:RoleAssignment", "aks-deployer-cluster-admin");
+    const gate = resource(plan, "command:local:Command", "aks-cluster-access");
+    const objects = plan.resources.filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:"));
+    expect(objects.length).toBeGreaterThan(1);
+    for (const o of objects) expect(o.dependencies, o.name).toEqual(expect.arrayContaining([admin.urn, gate.urn]));
+    // The check runs after the grant, with the provider's kubeconfig (secret) in its environment, never on its command line.
+    expect(gate.dependencies).toContain(admin.urn);
+    expect(gate.inputs.create).toBe(`NAMESPACE='demo'\n${clusterAccessScript}`);
+    expect(gate.inputs.environment).toEqual({ KUBECONFIG_DATA: "[secret]" });
+    expect(clusterAccessScript).toContain("kubectl --kubeconfig \"$kubeconfig\" auth can-i create namespaces");
+  });
+
+  it("the demo pod waits for its identity's grant and federated credential", () => {
+    const pod = resource(wi, "kubernetes:core/v1:Pod", "aks-demo-pod");
+    expect(pod.dependencies).toEqual(
+      expect.arrayContaining([resource(wi, "azure-native:authorization:RoleAssignment", "aks-pod-vm-contributor").urn, resource(wi, "azure-native:managedidentity:FederatedIdentityCredential", "aks-pod-federation").urn]),
+    );
+    expect(resource(aad, "kubernetes:core/v1:Pod", "aks-demo-pod").dependencies).toContain(resource(aad, "azure-native:authorization:RoleAssignment", "aks-pod-vm-contributor").urn);
   });
 });

@@ -28,7 +28,7 @@ describe("valid config", () => {
       registerProviders: true,
       production: false,
       storage: { sku: "Standard_LRS", containers: ["arcupload"], deleteRetentionDays: 7 },
-      keyVault: { purgeProtection: false, softDeleteRetentionDays: 7, publicNetworkAccess: "Enabled" },
+      keyVault: { purgeProtection: false, softDeleteRetentionDays: 7, publicNetworkAccess: "Enabled", createMode: "default" },
       registry: { sku: "Basic" },
     });
   });
@@ -71,6 +71,7 @@ describe("one message per bad key", () => {
     ["retention not whole", { "keyless:keyVault": { softDeleteRetentionDays: 7.5 } }, "keyless:keyVault.softDeleteRetentionDays: 7.5 must be a whole number from 7 to 90"],
     ["purge protection type", { "keyless:keyVault": { purgeProtection: "on" } }, 'keyless:keyVault.purgeProtection: "on" must be true or false'],
     ["public access value", { "keyless:keyVault": { publicNetworkAccess: "Open" } }, 'keyless:keyVault.publicNetworkAccess: "Open" must be one of Enabled | Disabled'],
+    ["vault create mode", { "keyless:keyVault": { createMode: "restore" } }, 'keyless:keyVault.createMode: "restore" must be one of default | recover'],
     ["registry sku", { "keyless:registry": { sku: "Free" } }, 'keyless:registry.sku: "Free" must be one of Basic | Standard | Premium'],
     ["storage sku", { "keyless:storage": { sku: "Premium_LRS" } }, 'keyless:storage.sku: "Premium_LRS" must be one of Standard_LRS | Standard_ZRS | Standard_GRS | Standard_GZRS'],
     [

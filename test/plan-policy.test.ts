@@ -67,7 +67,9 @@ describe("npm run plan -- --policy", () => {
     const urn = "urn:pulumi:dev::keyless::azure-native:managedservices:RegistrationDefinition::lighthouse-def";
     const file = savedPlan((doc) => {
       doc.resources.push({
-        urn, type: "azure-native:managedservices:RegistrationDefinition", name: "lighthouse-def", custom: true, parent: "", provider: "", protect: false, dependencies: [], outputs: {},
+        urn, type: "azure-native:managedservices:RegistrationDefinition", name: "lighthouse-def", custom: true, parent: "", provider: "", protect: false, outputs: {},
+        // Waits for its namespace's registration, so only the Owner rule fires (policy/readiness.ts).
+        dependencies: doc.resources.filter((r) => r.name === "resource-providers-microsoft.managedservices").map((r) => r.urn),
         inputs: { scope: "/subscriptions/5d3f1a2b-7c4e-4f60-9a8b-1c2d3e4f5a6b", properties: { managedByTenantId: "t", registrationDefinitionName: "gallery", authorizations: [{ principalId: "p", principalIdDisplayName: "ops", roleDefinitionId: roleGuid("Owner") }] } },
       });
     });

@@ -6,6 +6,7 @@ import { AnalyzerClient } from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { roleDefinitionId } from "../lib/roles";
+import { readinessRules } from "../policy/readiness";
 import { rules } from "../policy/rules";
 import { root } from "./support/harness";
 
@@ -102,5 +103,37 @@ describe("policy/index.ts served as an analyzer", () => {
       ["keyless-rbac-no-subscription-scope", analyzer.EnforcementLevel.ADVISORY],
     ]);
     expect(diags[0][1]).toContain("can't run policy 'keyless-rbac-no-privileged-roles'");
+  });
+
+  it("runs the readiness rules as stack validations over the resources and their dependencies", async () => {
+    await configure({});
+    const urn = (chain: string, name: string) => `urn:pulumi:prod::keyless::pulumi:pulumi:Stack$${chain}::${name}`;
+    const resource = (chain: string, name: string, props: Record<string, unknown>, deps: string[]) => {
+      const r = new analyzer.AnalyzerResource();
+      r.setType(chain.split("$").pop() as string);
+      r.setName(name);
+      r.setUrn(urn(chain, name));
+      r.setProperties(Struct.fromJavaScript(props as never));
+      r.setOptions(new analyzer.AnalyzerResourceOptions());
+      r.setDependenciesList(deps);
+      return r;
+    };
+    const reg = resource("keyless:platform:ProviderRegistrations$command:local:Command", "reg-storage", { create: "az provider register --namespace Microsoft.Storage --wait" }, []);
+    const stackOf = (deps: string[]) => {
+      const req = new analyzer.AnalyzeStackRequest();
+      req.setResourcesList([reg, resource("keyless:storage:BlobStorage$azure-native:storage:StorageAccount", "storage-st", {}, deps)]);
+      return call<analyzer.AnalyzeStackRequest, analyzer.AnalyzeResponse>(client.analyzeStack, req);
+    };
+    const description = readinessRules.find((r) => r.name === "keyless-readiness-provider-registration")?.description;
+    const late = await stackOf([]);
+    expect(late.getDiagnosticsList().map((d) => [d.getPolicyname(), d.getMessage(), d.getEnforcementlevel(), d.getUrn()])).toEqual([
+      [
+        "keyless-readiness-provider-registration",
+        `${description}\ndoes not wait for the registration of Microsoft.Storage (reg-storage); Azure refuses it with MissingSubscriptionRegistration until then`,
+        mandatory,
+        urn("keyless:storage:BlobStorage$azure-native:storage:StorageAccount", "storage-st"),
+      ],
+    ]);
+    expect((await stackOf([reg.getUrn()])).getDiagnosticsList()).toEqual([]);
   });
 });

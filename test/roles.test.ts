@@ -18,6 +18,9 @@ describe("the role map", () => {
     ["Virtual Machine Contributor", "9980e02c-c2be-4d73-94e8-173b1dc7cf3c"],
     ["Managed Identity Operator", "f1a07417-d97a-45cb-824c-7a7467783830"],
     ["Owner", "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"],
+    ["Azure Kubernetes Service Cluster User Role", "4abbcc35-e782-43d8-92c5-2d3f1bd2253f"],
+    ["Azure Kubernetes Service RBAC Reader", "7f6c6a51-bcf8-42ba-9220-52d62157d7db"],
+    ["Azure Kubernetes Service RBAC Cluster Admin", "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"],
   ] as const)("%s is %s (Microsoft Learn, Azure built-in roles)", (name, guid) => {
     expect(builtInRoles[name]).toBe(guid);
   });

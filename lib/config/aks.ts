@@ -22,10 +22,19 @@ export const aks = strictObject({
   demoNamespace: pattern(/^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "a DNS label: 1-63 lowercase letters, digits and hyphens, starting and ending with a letter or digit").default("demo"),
   adminGroupObjectIds: uniqueList(guid(), "Entra group object ids").default([]),
   apiServerAuthorizedIpRanges: uniqueList(pattern(ipv4Cidr, "an IPv4 address or CIDR such as 203.0.113.0/24"), "IPv4 CIDRs").default([]),
-  /** How the Kubernetes provider's kubelogin gets a token: azurecli for a developer, workloadidentity in GitHub Actions. */
+  /**
+   * How the Kubernetes provider's kubelogin gets a token. azurecli reuses `az login`, which works for a
+   * developer and in GitHub Actions after azure/login (which exports no AZURE_FEDERATED_TOKEN_FILE, so
+   * workloadidentity has nothing to read there).
+   */
   kubeloginMode: oneOf(kubeloginModes).default("azurecli"),
-  /** What the deploying principal is: it gets AKS RBAC Cluster Admin on the cluster to apply the demo. */
-  deployerPrincipalType: oneOf(["User", "ServicePrincipal", "Group"]).default("User"),
+  /**
+   * What the deploying principal is: it gets AKS RBAC Cluster Admin on the cluster to apply the demo, and
+   * ARM refuses an assignment whose principalType does not match the principal. ServicePrincipal by
+   * default: the workflows deploy as a managed identity (a service principal); set User for a stack a
+   * person deploys with `az login`.
+   */
+  deployerPrincipalType: oneOf(["User", "ServicePrincipal", "Group"]).default("ServicePrincipal"),
   /** Free for dev; Standard (uptime SLA) for production. */
   skuTier: oneOf(["Free", "Standard"]).default("Free"),
 });

@@ -48,6 +48,12 @@ export const keyVault = strictObject({
   softDeleteRetentionDays: intRange(7, 90).default(90),
   /** Whether the vault's public endpoint answers (firewall rules are out of scope). */
   publicNetworkAccess: oneOf(["Enabled", "Disabled"]).default("Enabled"),
+  /**
+   * ARM's createMode. `recover` brings back a soft-deleted vault of the same name (a destroyed stack's
+   * vault keeps its name for softDeleteRetentionDays) instead of failing with VaultAlreadyExists; set it
+   * for the one `pulumi up` that re-creates the stack, then remove it (docs/operations.md, "Teardown").
+   */
+  createMode: oneOf(["default", "recover"]).default("default"),
 });
 
 export const registry = strictObject({
@@ -62,6 +68,6 @@ export const platformShape = {
   registerProviders: bool().default(true),
   production: bool().default(false),
   storage: storage.default({ sku: "Standard_LRS", containers: [], deleteRetentionDays: 7 }),
-  keyVault: keyVault.default({ purgeProtection: false, softDeleteRetentionDays: 90, publicNetworkAccess: "Enabled" }),
+  keyVault: keyVault.default({ purgeProtection: false, softDeleteRetentionDays: 90, publicNetworkAccess: "Enabled", createMode: "default" }),
   registry: registry.default({ sku: "Basic" }),
 };

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
+import { checkReadiness } from "../../policy/readiness";
 import { evaluate, type RuleContext } from "../../policy/rules";
 
 // The offline policy check: the policy pack's own rules (policy/rules.ts) run over the offline
@@ -12,6 +13,11 @@ export interface CheckedResource {
   readonly name: string;
   readonly protect: boolean;
   readonly inputs: Record<string, unknown>;
+  /** For the readiness rules (policy/readiness.ts): what it waits on, its parent, provider and outputs. */
+  readonly dependencies?: readonly string[];
+  readonly parent?: string;
+  readonly provider?: string;
+  readonly outputs?: Record<string, unknown>;
 }
 
 /** Policy pack config in `pulumi preview --policy-pack-config` form: policy name -> its properties. */
@@ -39,10 +45,12 @@ function configOf(config: PolicyPackConfig, policy: string): { production?: bool
 export function checkResources(resources: readonly CheckedResource[], options: CheckOptions): Violation[] {
   const production = options.production || configOf(options.config, "keyless-keyvault-purge-protection").production === true;
   const allow = configOf(options.config, "keyless-rbac-no-subscription-scope").allowSubscriptionScopeGrants ?? [];
-  return resources.flatMap((r) => {
+  const perResource = resources.flatMap((r) => {
     const context: RuleContext = { name: r.name, protect: r.protect, production, allowSubscriptionScopeGrants: allow };
     return evaluate(r.type, r.inputs as Record<string, any>, context).map(([rule, message]) => ({ rule, urn: r.urn, message }));
   });
+  // The readiness rules (policy/readiness.ts) read the dependency graph, after the per-resource rules.
+  return [...perResource, ...checkReadiness(resources.map((r) => ({ ...r, dependencies: r.dependencies ?? [] })))];
 }
 
 /** One line per violation: rule, resource URN, message (two spaces apart). */
