@@ -3,6 +3,7 @@ import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { z } from "zod";
 import { arc, arcSecrets, checkArc } from "./arc";
 import { gallery } from "./gallery";
+import { findPlaceholders, placeholderMessage } from "./placeholders";
 import { platformShape, reservedTagKeys } from "./platform";
 import { errorMap, strictObject } from "./rules";
 import { aks, aksIssues } from "./aks";
@@ -191,5 +192,22 @@ export function loadConfig(): KeylessConfig {
     // RunError: Pulumi prints the message without a stack trace.
     throw new pulumi.RunError(`invalid configuration:\n  ${result.errors.join("\n  ")}`);
   }
+  refusePlaceholders(values, secretKeys);
   return result.config;
+}
+
+/** Test-only switch (test/support/harness.ts): run as `pulumi up` over an example stack file. */
+export const allowPlaceholdersOnUp: unique symbol = Symbol.for("keyless.allowPlaceholdersOnUp");
+
+/**
+ * Example values (lib/config/placeholders.ts): a warning each at preview and in the offline plan;
+ * `pulumi up` stops here, before any resource is registered, with the same lines.
+ */
+function refusePlaceholders(values: Readonly<Record<string, string>>, secretKeys: ReadonlySet<string>): void {
+  const lines = findPlaceholders(values, secretKeys).map(placeholderMessage);
+  if (lines.length === 0) return;
+  if (!pulumi.runtime.isDryRun() && (globalThis as Record<symbol, unknown>)[allowPlaceholdersOnUp] !== true) {
+    throw new pulumi.RunError(`the stack still has example values; replace them before pulumi up:\n  ${lines.join("\n  ")}`);
+  }
+  for (const line of lines) pulumi.log.warn(line);
 }
