@@ -119,6 +119,13 @@ export function parseConfig(raw: RawConfig): ParseResult {
     const [ns, ...rest] = fullKey.split(":");
     if (ns !== namespace) continue;
     const key = rest.join(":");
+    // `pulumi config set keyless:vm.size x` without --path makes one key with a dot in its name.
+    const root = /^([A-Za-z]+)[.[]/.exec(key)?.[1];
+    if (root !== undefined && Object.prototype.hasOwnProperty.call(rootSchema.shape, root)) {
+      const flags = raw.secretKeys.has(fullKey) ? "--secret --path" : "--path";
+      errors.push(`${fullKey}: is a key named "${key}" to Pulumi, not a path into ${namespace}:${root}; set it again with pulumi config set ${flags} '${fullKey}' (and remove this one with pulumi config rm '${fullKey}')`);
+      continue;
+    }
     input[key] = decode(key, value);
     if (secretOnlyKeys.has(key) && !raw.secretKeys.has(fullKey)) {
       errors.push(`${fullKey}: [value hidden] must be stored as a secret (pulumi config set --secret ${fullKey} ...)`);
