@@ -17,8 +17,8 @@ const root = resolve(__dirname, "../..");
 /** Whether this process is root (real, or root of a user namespace). */
 export const isRoot = process.getuid?.() === 0;
 
-/** The shell run inside the namespace before vitest: an empty /var/opt of its own. */
-const inside = 'if [ -d /var/opt ]; then mount -t tmpfs -o mode=0755 keyless-var-opt /var/opt; else mount -t tmpfs -o mode=0755 keyless-var /var && mkdir -p /var/opt /var/tmp; fi && exec "$@"';
+/** The shell run inside the namespace before the command ("$@"): an empty /var/opt of its own. */
+export const inside = 'if [ -d /var/opt ]; then mount -t tmpfs -o mode=0755 keyless-var-opt /var/opt; else mount -t tmpfs -o mode=0755 keyless-var /var && mkdir -p /var/opt /var/tmp; fi && exec "$@"';
 
 /** Why a private user and mount namespace cannot be made here, or undefined when it can. */
 export function namespaceUnavailable(): string | undefined {
