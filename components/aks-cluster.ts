@@ -27,7 +27,7 @@ export interface AksClusterArgs {
   readonly tenantId: pulumi.Input<string>;
   /** Subscription, for the node resource group's scope. */
   readonly subscriptionId: pulumi.Input<string>;
-  /** workload-identity (supported) or aad-pod-identity (the seed's deprecated add-on). */
+  /** workload-identity (supported) or aad-pod-identity (the hand-made flow's deprecated add-on). */
   readonly podIdentity: "workload-identity" | "aad-pod-identity";
   /** System pool size. */
   readonly nodeCount: number;
@@ -62,7 +62,7 @@ export const demoIdentityName = "keyless-demo";
 /**
  * An AKS cluster where pods reach Azure with a managed identity and no secret: Entra ID with Azure
  * RBAC, local accounts off, Azure CNI with a network policy, kubelet pulling from ACR by identity,
- * and a demo pod identity (Workload Identity, or the seed's AAD Pod Identity add-on).
+ * and a demo pod identity (Workload Identity, or the hand-made flow's AAD Pod Identity add-on).
  */
 export class AksCluster extends pulumi.ComponentResource {
   /** The Kubernetes provider for this cluster (kubelogin exec); its children use it. */
@@ -102,7 +102,7 @@ export class AksCluster extends pulumi.ComponentResource {
     const clusterDeps: pulumi.Resource[] = [];
     let controlPlane: UserIdentity | undefined;
     if (aadPodIdentity) {
-      // Seed 003: az feature register --name EnablePodIdentityPreview --namespace Microsoft.ContainerService,
+      // The hand-made AKS pod identity flow: az feature register --name EnablePodIdentityPreview --namespace Microsoft.ContainerService,
       // as a command: azure-native's SubscriptionFeatureRegistration fails on create when the feature
       // exists (pulumi/pulumi-azure-native#1722), returns while still Registering, and unregisters the
       // feature subscription-wide on destroy. No delete command: destroy leaves the feature registered.
@@ -225,7 +225,7 @@ export class AksCluster extends pulumi.ComponentResource {
     );
     const podVmContributor = grantRole(
       `${name}-pod-vm-contributor`,
-      { scope: nodeGroupScope, principalId: this.podIdentity.principalId, principalType: "ServicePrincipal", role: "Virtual Machine Contributor", description: "demo pod lists the node VMs (seed 003)" },
+      { scope: nodeGroupScope, principalId: this.podIdentity.principalId, principalType: "ServicePrincipal", role: "Virtual Machine Contributor", description: "demo pod lists the node VMs" },
       { parent: this },
     );
 

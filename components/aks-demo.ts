@@ -6,7 +6,7 @@ import * as corev1 from "@pulumi/kubernetes/core/v1";
 /** The workload-identity demo script, a real file (shellcheck-clean, tested with a stub az). */
 export const listNodeVmsScript = readFileSync(join(__dirname, "..", "scripts", "aks", "list-node-vms.sh"), "utf8");
 
-/** Seed 003's demo image (aad-pod-identity). */
+/** The hand-made AKS pod identity flow's demo image (aad-pod-identity). */
 export const aadPodIdentityDemoImage = "mcr.microsoft.com/oss/azure/aad-pod-identity/demo:v1.6.3";
 /** Azure CLI image for the workload-identity demo (Microsoft's, pinned). */
 export const azureCliImage = "mcr.microsoft.com/azure-cli:2.67.0";
@@ -34,7 +34,7 @@ export interface AksDemoArgs {
 export const demoRetrySeconds = 600;
 
 /**
- * The demo pod that proves a pod reaches Azure with a managed identity and no secret: seed 003's
+ * The demo pod that proves a pod reaches Azure with a managed identity and no secret: the hand-made AKS pod identity flow's
  * aad-pod-identity demo as is, or its Workload Identity equivalent. Uses the cluster's provider,
  * handed down by AksCluster through `providers`.
  */
@@ -56,7 +56,7 @@ export class AksDemo extends pulumi.ComponentResource {
     const linux = { "kubernetes.io/os": "linux" };
     let pod: corev1.Pod;
     if (args.mode === "aad-pod-identity") {
-      // Seed 003's demo.yaml: the label binds the pod to the AzureIdentity the add-on created.
+      // The hand-made AKS pod identity flow's demo.yaml: the label binds the pod to the AzureIdentity the add-on created.
       pod = new corev1.Pod(
         `${name}-pod`,
         {

@@ -55,7 +55,7 @@ export class ArcFleet extends pulumi.ComponentResource {
       : undefined;
     const blobContainerIds: Record<string, pulumi.Input<string>> = {};
     for (const c of grants.blobContainers) blobContainerIds[c] = args.containerIds[c];
-    // The check uploads to the first listed container (the primary one in the seed: arcupload).
+    // The check uploads to the first listed container (the primary one in the hand-made flow: arcupload).
     const checkContainer = grants.blobContainers[0];
 
     const servers: Record<string, ArcServer> = {};

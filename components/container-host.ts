@@ -69,7 +69,7 @@ export function imageReference(image: string): { publisher?: string; offer?: str
 
 /**
  * A Linux VM that pulls container images from the stack's registry with a user-assigned identity and
- * no registry password (seed 004), with a verification that runs inside the VM through ARM:
+ * no registry password (the hand-made VM-to-ACR flow), with a verification that runs inside the VM through ARM:
  * own resource group, a small network with no inbound SSH unless a source range is given, explicit
  * outbound through a NAT gateway, the identity holding AcrPull on the registry only, cloud-init that
  * installs Docker and the Azure CLI, and a managed run command that logs in with the identity and

@@ -73,14 +73,14 @@ export function lighthouseAuthorizations(args: Pick<LighthouseDelegationArgs, "a
     principalIdDisplayName: a.principalIdDisplayName,
     // A bare GUID: the Lighthouse ARM templates and the REST examples pass the built-in role's GUID,
     // not a /providers/Microsoft.Authorization/roleDefinitions/ id (azure-docs
-    // lighthouse/how-to/onboard-customer.md; Azure/Azure-Lighthouse-samples; seed 002).
+    // lighthouse/how-to/onboard-customer.md; Azure/Azure-Lighthouse-samples; the hand-made cross-tenant gallery flow).
     roleDefinitionId: roleGuid(a.role),
     ...(a.delegatedRoles ? { delegatedRoleDefinitionIds: a.delegatedRoles.map(roleGuid) } : {}),
   }));
   const first = args.authorizations[0];
   if (args.allowRemovalByManagingTenant && first !== undefined) {
     // Without this role only the customer tenant can remove the delegation
-    // (azure-docs lighthouse/how-to/remove-delegation.md); the seed adds it the same way.
+    // (azure-docs lighthouse/how-to/remove-delegation.md); the hand-made flow adds it the same way.
     list.push({ principalId: first.principalId, principalIdDisplayName: first.principalIdDisplayName, roleDefinitionId: roleGuid("Managed Services Registration assignment Delete Role") });
   }
   return list;

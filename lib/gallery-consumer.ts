@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { GalleryConfig } from "./config/gallery";
 
 // What the consuming tenant does to create a VM from each image, exported as a stack output so the
-// publisher can hand it over as is. Paths and commands: seed 002; azure-compute-docs
+// publisher can hand it over as is. Paths and commands: the hand-made cross-tenant gallery flow; azure-compute-docs
 // virtual-machines/vm-generalized-image-version.md (RBAC, direct shared gallery sections).
 
 /** The gallery outputs these steps are built from. */
@@ -50,7 +50,7 @@ export function appRegistrationSteps(clientId: string, publisherTenantId: string
   ];
 }
 
-/** Portal path for a Lighthouse consumer (seed 002). */
+/** Portal path for a Lighthouse consumer (the hand-made cross-tenant gallery flow). */
 export const lighthousePortalPath =
   "Portal > Directories + subscriptions: select All directories and All subscriptions > Virtual machines > Create > Image: See all images > My items > Shared images";
 

@@ -10,7 +10,7 @@ import { ofType, planProgram, planStack, resource, root, transitiveDependencies 
 
 const sub = `/subscriptions/${mockSubscriptionId}`;
 let wi: Plan; // dev: workload identity
-let aad: Plan; // stacks/aks-pod-identity.yaml: the seed's add-on
+let aad: Plan; // stacks/aks-pod-identity.yaml: the hand-made flow's add-on
 beforeAll(async () => {
   wi = await planStack("dev");
   const c = readStackConfig(join(root, "stacks/aks-pod-identity.yaml"));
@@ -147,7 +147,7 @@ describe("workload identity federation and the demo", () => {
     expect(listNodeVmsScript).not.toContain("$(cat");
   });
 
-  it("the aad-pod-identity pod is seed 003's demo: label, image, args, fieldRef env, Linux node", () => {
+  it("the aad-pod-identity pod is the hand-made AKS pod identity flow's demo: label, image, args, fieldRef env, Linux node", () => {
     const pod = resource(aad, "kubernetes:core/v1:Pod", "aks-demo-pod").inputs as any;
     const clientId = resource(aad, "azure-native:managedidentity:UserAssignedIdentity", "aks-pod-id").outputs.clientId;
     expect(pod.metadata.labels).toEqual({ aadpodidbinding: "keyless-demo" });

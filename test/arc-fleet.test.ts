@@ -9,7 +9,7 @@ import { ofType, planProgram, resource, root } from "./support/harness";
 // the real program under mocks: onboarding, principal lookup, grants, verification, no secret in clear.
 
 const fleet = readStackConfig(`${root}/stacks/arc-fleet.yaml`);
-const plan = (preview: boolean): Promise<Plan> => planProgram(fleet.values, { stack: "arc", secretKeys: fleet.secretKeys, preview });
+const plan = (preview: boolean): Promise<Plan> => planProgram(fleet.values, { stack: "arc", secretKeys: fleet.secretKeys, preview, allowPlaceholders: true });
 const sub = `/subscriptions/${mockSubscriptionId}`;
 const account = `${sub}/resourceGroups/rg-keyless-arc-shared/providers/Microsoft.Storage/storageAccounts`;
 const container = (name: string) => expect.stringMatching(new RegExp(`^${account}/st\\w+/blobServices/default/containers/${name}$`));

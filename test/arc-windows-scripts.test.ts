@@ -58,7 +58,7 @@ describe("Windows onboarding", () => {
     arc.servers[2] = { name: "arc-win-01", os: "windows", onboard: "ssh", ssh: { host: "198.51.100.7", user: "Administrator", port: 22 } };
     const secrets = JSON.parse(fleet.values["keyless:arcSecrets"]) as { sshPrivateKeys: Record<string, string> };
     secrets.sshPrivateKeys["arc-win-01"] = secretPlaceholder;
-    const p = await planProgram({ ...fleet.values, "keyless:arc": JSON.stringify(arc), "keyless:arcSecrets": JSON.stringify(secrets) }, { stack: "arc", secretKeys: fleet.secretKeys, preview: false });
+    const p = await planProgram({ ...fleet.values, "keyless:arc": JSON.stringify(arc), "keyless:arcSecrets": JSON.stringify(secrets) }, { stack: "arc", secretKeys: fleet.secretKeys, preview: false, allowPlaceholders: true });
     const cmd = resource(p, "command:remote:Command", "arc-arc-win-01-onboard").inputs;
     expect(cmd.stdin).toBe("[secret]");
     for (const [mode, text] of [["connect", cmd.create], ["disconnect", cmd.delete]] as const) {

@@ -1,19 +1,23 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { ManagedIdentityCredential } from "@azure/identity";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { type Himds, startHimds } from "./support/himds-standin";
+import { describeHere, runAsRoot } from "./support/namespace";
 
 // Keeps the HIMDS stand-in honest: Microsoft's own client (ManagedIdentityCredential, which uses
 // MSAL's Azure Arc source when IDENTITY_ENDPOINT and IMDS_ENDPOINT are set) must get a token from it.
 // MSAL accepts the challenge's key file only under /var/opt/azcmagent/tokens/, named *.key, at most
-// 4096 bytes, as the agent writes it; the tests run as root, so the directory is made here and removed after.
+// 4096 bytes, as the agent writes it; the tests run as root (or as root of a private user and mount
+// namespace, test/support/namespace.ts), so the directory is made here and removed after.
 
 const tokensDir = "/var/opt/azcmagent/tokens";
 const created: string[] = [];
 const savedEnv = { IDENTITY_ENDPOINT: process.env.IDENTITY_ENDPOINT, IMDS_ENDPOINT: process.env.IMDS_ENDPOINT };
 let himds: Himds;
+const here = runAsRoot(__filename);
 
 beforeAll(async () => {
+  if (!here) return;
   for (const dir of ["/var/opt/azcmagent", tokensDir]) {
     if (!existsSync(dir)) {
       mkdirSync(dir, { mode: 0o750 });
@@ -34,7 +38,7 @@ afterAll(async () => {
   for (const dir of created) if (readdirSync(dir).length === 0) rmSync(dir, { recursive: true });
 });
 
-describe("HIMDS stand-in", () => {
+describeHere(here)("HIMDS stand-in", () => {
   it("serves ManagedIdentityCredential through the Arc challenge flow", async () => {
     const token = await new ManagedIdentityCredential().getToken("https://storage.azure.com/.default");
     expect(token.token.split(".")).toHaveLength(3);

@@ -9,7 +9,7 @@ import { LighthouseDelegation, registrationAssignmentGuid, registrationDefinitio
 import { mockSubscriptionId, mockTenantId } from "../tools/plan/mocks";
 import { planInline, planStack, resource, root, transitiveDependencies } from "./support/harness";
 
-// The Lighthouse delegation of the gallery's resource group (seed 002, method 2), as the dev stack plans it.
+// The Lighthouse delegation of the gallery's resource group (the hand-made cross-tenant gallery flow, method 2), as the dev stack plans it.
 
 const defType = "azure-native:managedservices:RegistrationDefinition";
 const asgType = "azure-native:managedservices:RegistrationAssignment";
@@ -34,7 +34,7 @@ describe("LighthouseDelegation in the dev stack", async () => {
         authorizations: [
           { principalId: consumers, principalIdDisplayName: "Image consumers", roleDefinitionId: "acdd72a7-3385-48ef-bd42-f606fba81ae7" }, // Reader
           { principalId: operators, principalIdDisplayName: "Image readers", roleDefinitionId: "cf7c76d2-98a3-4358-a134-615aa78bf44d" }, // Compute Gallery Image Reader
-          // allowRemovalByManagingTenant: Managed Services Registration assignment Delete Role, as the seed adds it.
+          // allowRemovalByManagingTenant: Managed Services Registration assignment Delete Role, as the hand-made flow adds it.
           { principalId: consumers, principalIdDisplayName: "Image consumers", roleDefinitionId: "91c1777a-f3dc-4fae-b103-61d183457e46" },
         ],
       },

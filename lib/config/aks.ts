@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { bool, guid, intRange, oneOf, pattern, strictObject, uniqueList } from "./rules";
 
-// keyless:aks — AKS with pod-managed identity (seed 003). podIdentity/nodeCount/nodeVmSize/
+// keyless:aks — AKS with pod-managed identity (the hand-made AKS pod identity flow). podIdentity/nodeCount/nodeVmSize/
 // kubernetesVersion/demoNamespace/adminGroupObjectIds/apiServerAuthorizedIpRanges are a contract
 // (issue 4); the rest are optional.
 
@@ -12,7 +12,7 @@ export const kubeloginModes = ["azurecli", "workloadidentity", "devicecode", "in
 const ipv4Cidr = /^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)(\/(3[0-2]|[12]?\d))?$/;
 
 export const aks = strictObject({
-  /** workload-identity (supported) or aad-pod-identity (the seed's deprecated add-on). */
+  /** workload-identity (supported) or aad-pod-identity (the hand-made flow's deprecated add-on). */
   podIdentity: oneOf(["workload-identity", "aad-pod-identity"]).default("workload-identity"),
   /** The add-on is out of support: choosing it needs this explicit acknowledgement. */
   acknowledgeDeprecatedPodIdentity: bool().default(false),

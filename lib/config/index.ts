@@ -3,6 +3,7 @@ import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { z } from "zod";
 import { arc, arcSecrets, checkArc } from "./arc";
 import { entraIssuerTenant, gallery } from "./gallery";
+import { findPlaceholders, placeholderMessage } from "./placeholders";
 import { platformShape, reservedTagKeys } from "./platform";
 import { errorMap, strictObject } from "./rules";
 import { aks, aksIssues } from "./aks";
@@ -129,6 +130,13 @@ export function parseConfig(raw: RawConfig): ParseResult {
     const [ns, ...rest] = fullKey.split(":");
     if (ns !== namespace) continue;
     const key = rest.join(":");
+    // `pulumi config set keyless:vm.size x` without --path makes one key with a dot in its name.
+    const root = /^([A-Za-z]+)[.[]/.exec(key)?.[1];
+    if (root !== undefined && Object.prototype.hasOwnProperty.call(rootSchema.shape, root)) {
+      const flags = raw.secretKeys.has(fullKey) ? "--secret --path" : "--path";
+      errors.push(`${fullKey}: is a key named "${key}" to Pulumi, not a path into ${namespace}:${root}; set it again with pulumi config set ${flags} '${fullKey}' (and remove this one with pulumi config rm '${fullKey}')`);
+      continue;
+    }
     input[key] = decode(key, value);
     if (secretOnlyKeys.has(key) && !raw.secretKeys.has(fullKey)) {
       errors.push(`${fullKey}: [value hidden] must be stored as a secret (pulumi config set --secret ${fullKey} ...)`);
@@ -202,5 +210,22 @@ export function loadConfig(): KeylessConfig {
     // RunError: Pulumi prints the message without a stack trace.
     throw new pulumi.RunError(`invalid configuration:\n  ${result.errors.join("\n  ")}`);
   }
+  refusePlaceholders(values, secretKeys);
   return result.config;
+}
+
+/** Test-only switch (test/support/harness.ts): run as `pulumi up` over an example stack file. */
+export const allowPlaceholdersOnUp: unique symbol = Symbol.for("keyless.allowPlaceholdersOnUp");
+
+/**
+ * Example values (lib/config/placeholders.ts): a warning each at preview and in the offline plan;
+ * `pulumi up` stops here, before any resource is registered, with the same lines.
+ */
+function refusePlaceholders(values: Readonly<Record<string, string>>, secretKeys: ReadonlySet<string>): void {
+  const lines = findPlaceholders(values, secretKeys).map(placeholderMessage);
+  if (lines.length === 0) return;
+  if (!pulumi.runtime.isDryRun() && (globalThis as Record<symbol, unknown>)[allowPlaceholdersOnUp] !== true) {
+    throw new pulumi.RunError(`the stack still has example values; replace them before pulumi up:\n  ${lines.join("\n  ")}`);
+  }
+  for (const line of lines) pulumi.log.warn(line);
 }

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { bool, pattern, strictObject } from "./rules";
 
 // keyless:vm — the container host VM that pulls from the stack's registry with a user-assigned
-// identity (seed 004). The keys enabled/size/adminUsername/sshPublicKey/image/verifyImage are a
+// identity (the hand-made VM-to-ACR flow). The keys enabled/size/adminUsername/sshPublicKey/image/verifyImage are a
 // contract (issue 6); the rest are optional with secure defaults.
 
 /** Marketplace images the `image` key accepts by alias (Canonical's URNs: canonical/ubuntu-cloud-docs, "Find Ubuntu images on Azure"). */

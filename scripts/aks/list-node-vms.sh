@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Workload Identity demo (the supported successor of seed 003's aad-pod-identity demo): log in as the
+# Workload Identity demo (the supported successor of the hand-made AKS pod identity flow's aad-pod-identity demo): log in as the
 # pod's user-assigned identity with the federated token the AKS webhook projects into the pod, then
 # list the virtual machine scale sets and VMs of the cluster's node resource group (the identity holds
 # Virtual Machine Contributor there). Prints one line of success, or which step failed and why, and

@@ -1,4 +1,4 @@
-# Windows twin of verify-identity.sh, step for step: HIMDS challenge flow (seed 001), blob upload with
+# Windows twin of verify-identity.sh, step for step: HIMDS challenge flow (the hand-made Arc identity flow), blob upload with
 # the bearer token, probe secret read from Key Vault. Parameters arrive as script parameters (Arc run
 # command) or environment variables; the first failing step says why and the script exits 1.
 param(

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Proves, on an Arc-enabled Linux server, that its system-assigned identity works end to end with no
-# secret anywhere: token from the local HIMDS endpoint (challenge flow, seed 001), a blob upload with
+# secret anywhere: token from the local HIMDS endpoint (challenge flow, the hand-made Arc identity flow), a blob upload with
 # that token, and a read of a probe secret from Key Vault. One line per step; the first failing step
 # says why and the script exits non-zero.
 #

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Proves, from inside the VM, that its user-assigned identity can pull from the registry with no
-# registry password anywhere (seed 004): az login --identity, az acr login, docker pull.
+# registry password anywhere (the hand-made VM-to-ACR flow): az login --identity, az acr login, docker pull.
 #
 # Runs as a managed run command (root). Named run command parameters arrive as environment
 # variables (azure-compute-docs articles/virtual-machines/linux/run-command-managed.md):

@@ -29,6 +29,11 @@ export interface PlanOptions {
   readonly stack?: string;
   readonly secretKeys?: readonly string[];
   readonly preview?: boolean;
+  /**
+   * With preview: false the program refuses example values (lib/config/placeholders.ts) as
+   * `pulumi up` does; true lets a test run an example stack file as `pulumi up` all the same.
+   */
+  readonly allowPlaceholders?: boolean;
 }
 
 /** Plan the real program (index.ts) with these config values. */
@@ -41,6 +46,8 @@ export async function planProgram(values: Record<string, string>, options: PlanO
     preview: options.preview,
     load: async () => {
       vi.resetModules(); // a fresh program each run; the SDK itself stays loaded
+      // A global symbol (lib/config/index.ts allowPlaceholdersOnUp) survives resetModules.
+      (globalThis as Record<symbol, unknown>)[Symbol.for("keyless.allowPlaceholdersOnUp")] = options.allowPlaceholders === true;
       return import("../../index");
     },
   });

@@ -55,7 +55,7 @@ export const provisionTimes: Readonly<Record<string, ProvisionTime>> = {
   // `az provider register --namespace X --wait` on a subscription where X is not registered yet; a
   // registered namespace returns in a few seconds.
   "command:local:Command": { seconds: 60, source: "estimate: az provider register --wait for an unregistered namespace takes about a minute (azure-docs azure-resource-manager/management/resource-providers-and-types.md: registration is asynchronous)" },
-  "command:remote:Command": { seconds: 120, source: "estimate: SSH, download and install of the Connected Machine agent, azcmagent connect (seed 000)" },
+  "command:remote:Command": { seconds: 120, source: "estimate: SSH, download and install of the Connected Machine agent, azcmagent connect (the hand-made Arc onboarding)" },
   "kubernetes:core/v1:Namespace": { seconds: 2, source: "estimate: one API server write" },
   "kubernetes:core/v1:ServiceAccount": { seconds: 2, source: "estimate: one API server write" },
   "kubernetes:apps/v1:Deployment": { seconds: 60, source: "estimate: @pulumi/kubernetes waits for the rollout (image pull, readiness); its await timeout is 10 min (pulumi.com/registry/packages/kubernetes/api-docs/apps/v1/deployment)" },

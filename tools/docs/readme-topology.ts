@@ -14,5 +14,11 @@ const readme = resolve(root, "README.md");
 const text = readFileSync(readme, "utf8");
 const block = /<!-- topology:start -->\n[\s\S]*?<!-- topology:end -->/;
 if (!block.test(text)) throw new Error("README.md has no <!-- topology:start --> ... <!-- topology:end --> block");
-writeFileSync(readme, text.replace(block, () => `<!-- topology:start -->\n\`\`\`mermaid\n${diagram.endsWith("\n") ? diagram : `${diagram}\n`}\`\`\`\n<!-- topology:end -->`));
-process.stdout.write("updated the topology block in README.md\n");
+const next = text.replace(block, () => `<!-- topology:start -->\n\`\`\`mermaid\n${diagram.endsWith("\n") ? diagram : `${diagram}\n`}\`\`\`\n<!-- topology:end -->`);
+// Say what happened: a run that changes nothing leaves the file (and its timestamp) alone.
+if (next === text) {
+  process.stdout.write("the topology block in README.md is already current\n");
+} else {
+  writeFileSync(readme, next);
+  process.stdout.write("updated the topology block in README.md\n");
+}
