@@ -71,7 +71,7 @@ describe("every workflow", () => {
 
   it("uses the current major of every action", () => {
     const uses = new Set(files.flatMap((f) => [...readFileSync(join(dir, f), "utf8").matchAll(/uses: (\S+)/g)].map((m) => m[1])));
-    expect([...uses].sort()).toEqual(["actions/checkout@v7", "actions/setup-node@v7", "actions/upload-artifact@v7", "azure/login@v3", "pulumi/actions@v7", "pulumi/auth-actions@v2"]);
+    expect([...uses].sort()).toEqual(["actions/checkout@v7", "actions/setup-node@v7", "actions/upload-artifact@v7", "azure/login@v3", "azure/use-kubelogin@v1", "pulumi/actions@v7", "pulumi/auth-actions@v2"]);
   });
 });
 
