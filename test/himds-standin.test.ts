@@ -1,25 +1,20 @@
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { ManagedIdentityCredential } from "@azure/identity";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Himds, startHimds } from "./support/himds-standin";
+import { agentTokensDir, ensureAgentTokensDir, type Himds, startHimds } from "./support/himds-standin";
 
 // Keeps the HIMDS stand-in honest: Microsoft's own client (ManagedIdentityCredential, which uses
 // MSAL's Azure Arc source when IDENTITY_ENDPOINT and IMDS_ENDPOINT are set) must get a token from it.
 // MSAL accepts the challenge's key file only under /var/opt/azcmagent/tokens/, named *.key, at most
 // 4096 bytes, as the agent writes it; the tests run as root, so the directory is made here and removed after.
 
-const tokensDir = "/var/opt/azcmagent/tokens";
-const created: string[] = [];
+const tokensDir = agentTokensDir;
+let cleanupDir: () => void = () => undefined;
 const savedEnv = { IDENTITY_ENDPOINT: process.env.IDENTITY_ENDPOINT, IMDS_ENDPOINT: process.env.IMDS_ENDPOINT };
 let himds: Himds;
 
 beforeAll(async () => {
-  for (const dir of ["/var/opt/azcmagent", tokensDir]) {
-    if (!existsSync(dir)) {
-      mkdirSync(dir, { mode: 0o750 });
-      created.unshift(dir);
-    }
-  }
+  cleanupDir = ensureAgentTokensDir();
   himds = await startHimds({ keyDir: tokensDir });
   process.env.IDENTITY_ENDPOINT = himds.identityEndpoint;
   process.env.IMDS_ENDPOINT = himds.imdsEndpoint;
@@ -31,7 +26,7 @@ afterAll(async () => {
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;
   }
-  for (const dir of created) if (readdirSync(dir).length === 0) rmSync(dir, { recursive: true });
+  cleanupDir();
 });
 
 describe("HIMDS stand-in", () => {

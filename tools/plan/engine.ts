@@ -19,6 +19,8 @@ export interface PlannedResource {
   readonly dependencies: string[];
   readonly inputs: Record<string, unknown>;
   readonly outputs: Record<string, unknown>;
+  /** Inputs the engine keeps from state on updates (the ignoreChanges option); absent when none. */
+  readonly ignoreChanges?: string[];
 }
 
 export interface Plan {
@@ -104,6 +106,7 @@ interface Recorded {
   dependencies: string[];
   rawInputs: unknown;
   secretOutputs: string[];
+  ignoreChanges: string[];
 }
 
 let running = false;
@@ -144,6 +147,7 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
         dependencies: [...deps].sort(),
         rawInputs: req.getObject()?.toJavaScript() ?? {},
         secretOutputs: req.getAdditionalsecretoutputsList(),
+        ignoreChanges: req.getIgnorechangesList?.() ?? [],
       });
       return register(req, callback);
     };
@@ -183,11 +187,11 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
     // Inputs first: cleaning them collects every secret value, which the outputs must then hide.
     const inputs = recorded.map((r) => clean(r.rawInputs, secrets) as Record<string, unknown>);
     const resources: PlannedResource[] = recorded.map((r, i) => {
-      const { rawInputs: _raw, secretOutputs: _secretOutputs, ...rest } = r;
+      const { rawInputs: _raw, secretOutputs: _secretOutputs, ignoreChanges, ...rest } = r;
       const raw = state.get(r.urn)?.state ?? rawOutputs.get(r.urn) ?? {};
       const outputs = redact(clean(raw, secrets), secrets) as Record<string, unknown>;
       for (const k of Object.keys(outputs)) if (r.secretOutputs.includes(k) || inputs[i][k] === SECRET) outputs[k] = SECRET;
-      return { ...rest, inputs: redact(inputs[i], secrets) as Record<string, unknown>, outputs };
+      return { ...rest, inputs: redact(inputs[i], secrets) as Record<string, unknown>, outputs, ...(ignoreChanges.length > 0 ? { ignoreChanges: [...ignoreChanges].sort() } : {}) };
     });
     const stackUrn = `urn:pulumi:${options.stack}::${options.project}::pulumi:pulumi:Stack::${options.project}-${options.stack}`;
     const outputs = redact(clean(rawOutputs.get(stackUrn) ?? {}, secrets), secrets) as Record<string, unknown>;
