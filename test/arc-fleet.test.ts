@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { arcScripts } from "../components/arc-server";
+import { arcScripts, verificationVerdict } from "../components/arc-server";
 import { blobPrefixCondition } from "../lib/blob-condition";
 import type { Plan } from "../tools/plan/engine";
 import { machineLookups, mockDeployerObjectId, mockSubscriptionId } from "../tools/plan/mocks";
@@ -160,5 +160,20 @@ describe("arc fleet at the first preview of a brand-new stack", () => {
     const p = await plan(true);
     const registered = ofType(p, "command:local:Command").map((c) => c.name);
     expect(registered).toEqual(expect.arrayContaining(["resource-providers-microsoft.hybridcompute", "resource-providers-microsoft.guestconfiguration", "resource-providers-microsoft.hybridconnectivity"]));
+  });
+});
+
+describe("the verification's verdict", () => {
+  const urn = "urn:pulumi:arc::keyless::keyless:arc:ArcFleet$keyless:arc:ArcServer$azure-native:hybridcompute:MachineRunCommand::arc-arc-lnx-01-verify";
+  it("fails pulumi up on a FAIL, names the step and says how to run the check again", () => {
+    expect(() => verificationVerdict("arc-lnx-01", urn, { exitCode: 1, output: "PASS himds: token for https://storage.azure.com/\n", error: "WAIT 10 s: HTTP 403, the role assignment may still be propagating\nFAIL storage: HTTP 403 on https://st/arcupload/arc-lnx-01/keyless-verify.txt: no role\n", executionState: "Failed" })).toThrow(
+      `Arc verification failed on arc-lnx-01: FAIL storage: HTTP 403 on https://st/arcupload/arc-lnx-01/keyless-verify.txt: no role. Fix the cause (docs/arc.md, "Reading the verification result"), then run the check again: pulumi up --replace '${urn}'`,
+    );
+    expect(() => verificationVerdict("arc-lnx-01", urn, { executionState: "TimedOut" })).toThrow(/^Arc verification failed on arc-lnx-01: exit code unknown, state TimedOut\./);
+  });
+
+  it("passes the result through when the script passed; unknown until it ran", () => {
+    expect(verificationVerdict("arc-lnx-01", urn, { exitCode: 0, output: "keyless-verify: OK\n", error: "" })).toEqual({ exitCode: 0, output: "keyless-verify: OK\n", error: "" });
+    expect(verificationVerdict("arc-lnx-01", urn, undefined)).toBeUndefined();
   });
 });
