@@ -37,7 +37,7 @@ describe("arc fleet, as pulumi up would run it", () => {
       expect(c.inputs.create).toContain("'resource-group=rg-keyless-arc-arc' 'location=japaneast'");
       expect(c.inputs.delete).toMatch(/arc-onboard disconnect 'method=access-token'$/);
       // A new token each run must not make the command run again (see "a second pulumi up" below).
-      expect(c.ignoreChanges).toEqual(["stdin"]);
+      expect(p.ignoreChanges?.[c.urn]).toEqual(["stdin"]);
     }
     expect(resource(p, "command:remote:Command", "arc-arc-lnx-02-onboard").inputs.create).toContain("'resource-name=arc-lnx-02' 'tags=environment=arc,managed-by=pulumi,owner=platform,workload=keyless' 'users=azureuser deploy'");
     const text = JSON.stringify(p);
@@ -137,7 +137,9 @@ describe("a second pulumi up", () => {
     for (const name of ["arc-arc-lnx-01-onboard", "arc-arc-lnx-02-onboard"]) {
       const a = resource(first, "command:remote:Command", name);
       const b = resource(second, "command:remote:Command", name);
-      const diffed = (r: typeof a) => Object.fromEntries(Object.entries(r.inputs).filter(([k]) => !(r.ignoreChanges ?? []).includes(k)));
+      const ignored = first.ignoreChanges?.[a.urn] ?? [];
+      expect(second.ignoreChanges?.[b.urn]).toEqual(ignored);
+      const diffed = (r: typeof a) => Object.fromEntries(Object.entries(r.inputs).filter(([k]) => !ignored.includes(k)));
       expect(diffed(b)).toEqual(diffed(a));
       expect(Object.keys(a.inputs).filter((k) => !Object.keys(diffed(a)).includes(k))).toEqual(["stdin"]);
     }

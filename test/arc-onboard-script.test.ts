@@ -151,7 +151,7 @@ describe("onboard-linux.sh with a service principal (servicePrincipalId without 
     const c = resource(spPlan, "command:remote:Command", "arc-arc-lnx-02-onboard");
     expect(c.inputs.create).toContain(`arc-onboard connect 'sp-id=${spId}' 'tenant-id=`);
     expect(c.inputs.delete).toMatch(new RegExp(`arc-onboard disconnect 'sp-id=${spId}'$`));
-    expect(c.ignoreChanges).toBeUndefined();
+    expect(spPlan.ignoreChanges?.[c.urn]).toBeUndefined();
     const watch = watchCmdlines();
     const r = await run(c.inputs.create as string, `${secret}\n`);
     watch.stop();

@@ -162,7 +162,9 @@ export function checkArc(
   if (a.grants.keyVault === "secrets-and-certificates-user" && a.grants.keyVaultScope !== "vault") {
     ctx.addIssue({ code: "custom", path: ["arc", "grants", "keyVault"], input: a.grants.keyVault, message: "grants certificates vault-wide: set keyless:arc.grants.keyVaultScope: vault to ask for that explicitly, or use secrets-user" });
   }
-  a.grants.blobContainers.forEach((c, i) => {
+  // One message per bad key: a container list that is itself invalid already has its message.
+  const storageInvalid = ctx.issues.some((issue) => issue.path?.[0] === "storage");
+  if (!storageInvalid) a.grants.blobContainers.forEach((c, i) => {
     if (!cfg.storage.containers.includes(c)) {
       ctx.addIssue({ code: "custom", path: ["arc", "grants", "blobContainers", i], input: c, message: `must be one of keyless:storage.containers (${cfg.storage.containers.join(", ") || "none defined"})` });
     }

@@ -19,8 +19,6 @@ export interface PlannedResource {
   readonly dependencies: string[];
   readonly inputs: Record<string, unknown>;
   readonly outputs: Record<string, unknown>;
-  /** Inputs the engine keeps from state on updates (the ignoreChanges option); absent when none. */
-  readonly ignoreChanges?: string[];
 }
 
 export interface Plan {
@@ -32,6 +30,8 @@ export interface Plan {
   readonly outputs: Record<string, unknown>;
   /** Warnings the program logged (pulumi.log.warn). */
   readonly warnings: string[];
+  /** By URN: inputs the engine keeps from state on updates (the ignoreChanges option); only resources that set it. */
+  readonly ignoreChanges?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface RunOptions {
@@ -187,16 +187,17 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
     // Inputs first: cleaning them collects every secret value, which the outputs must then hide.
     const inputs = recorded.map((r) => clean(r.rawInputs, secrets) as Record<string, unknown>);
     const resources: PlannedResource[] = recorded.map((r, i) => {
-      const { rawInputs: _raw, secretOutputs: _secretOutputs, ignoreChanges, ...rest } = r;
+      const { rawInputs: _raw, secretOutputs: _secretOutputs, ignoreChanges: _ignoreChanges, ...rest } = r;
       const raw = state.get(r.urn)?.state ?? rawOutputs.get(r.urn) ?? {};
       const outputs = redact(clean(raw, secrets), secrets) as Record<string, unknown>;
       for (const k of Object.keys(outputs)) if (r.secretOutputs.includes(k) || inputs[i][k] === SECRET) outputs[k] = SECRET;
-      return { ...rest, inputs: redact(inputs[i], secrets) as Record<string, unknown>, outputs, ...(ignoreChanges.length > 0 ? { ignoreChanges: [...ignoreChanges].sort() } : {}) };
+      return { ...rest, inputs: redact(inputs[i], secrets) as Record<string, unknown>, outputs };
     });
     const stackUrn = `urn:pulumi:${options.stack}::${options.project}::pulumi:pulumi:Stack::${options.project}-${options.stack}`;
     const outputs = redact(clean(rawOutputs.get(stackUrn) ?? {}, secrets), secrets) as Record<string, unknown>;
     resources.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
-    return { project: options.project, stack: options.stack, resources, outputs, warnings };
+    const ignoreChanges = Object.fromEntries(recorded.filter((r) => r.ignoreChanges.length > 0).map((r) => [r.urn, [...r.ignoreChanges].sort()]));
+    return { project: options.project, stack: options.stack, resources, outputs, warnings, ignoreChanges };
   } finally {
     console.warn = originalWarn;
     running = false;
