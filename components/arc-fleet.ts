@@ -95,7 +95,7 @@ export class ArcFleet extends pulumi.ComponentResource {
     const token = method === "access-token" && args.arc.servers.some((s) => s.onboard === "ssh") ? pulumi.secret(authorization.getClientTokenOutput({}, { parent: this }).token) : undefined;
     const blobContainerIds: Record<string, pulumi.Input<string>> = {};
     for (const c of grants.blobContainers) blobContainerIds[c] = args.containerIds[c];
-    // The check uploads to the first listed container (the primary one in the seed: arcupload).
+    // The check uploads to the first listed container (arcupload in the examples).
     const checkContainer = grants.blobContainers[0];
 
     const servers: Record<string, ArcServer> = {};

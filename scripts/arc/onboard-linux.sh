@@ -114,12 +114,12 @@ else
   azcmagent connect --config "$config"
 fi
 
-# Who may read the HIMDS key file: the himds group (seed 000: gpasswd -a $USER himds).
+# Who may read the HIMDS key file: the himds group (azure-docs azure-arc/servers/managed-identity-authentication.md).
 for u in ${arg[users]:-}; do
   gpasswd -a "$u" himds
 done
 
-# SDKs find the Arc identity through these two variables (seed 001); set them for every login and service.
+# SDKs find the Arc identity through these two variables (same doc); set them for every login and service.
 cat >"$etc/profile.d/azure-arc-identity.sh" <<'PROFILE'
 export IDENTITY_ENDPOINT=http://localhost:40342/metadata/identity/oauth2/token
 export IMDS_ENDPOINT=http://localhost:40342

@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 
 // A stand-in for the Azure Connected Machine agent's HIMDS token endpoint, written from its protocol
-// (seed 001; azure-docs azure-arc/servers/managed-identity-authentication.md):
+// (azure-docs azure-arc/servers/managed-identity-authentication.md):
 //   GET /metadata/identity/oauth2/token?api-version=...&resource=... with "Metadata: true"
 //   -> 401, "WWW-Authenticate: Basic realm=<key file>"; the key file holds a fresh secret and is
 //      readable only by its owner (the agent keeps it readable by root and the himds group);
