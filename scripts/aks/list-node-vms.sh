@@ -22,8 +22,10 @@ if [ ! -r "$AZURE_FEDERATED_TOKEN_FILE" ]; then
   fail "token" "no federated token at $AZURE_FEDERATED_TOKEN_FILE (workload identity webhook not active?)" 3
 fi
 
+# "@<file>": the Azure CLI reads the argument's value from the file (azure-cli azure-cli-core
+# commands/__init__.py, _expand_file_prefixed_files), so the token never sits in az's command line.
 if ! out=$(az login --service-principal --username "$AZURE_CLIENT_ID" --tenant "$AZURE_TENANT_ID" \
-  --federated-token "$(cat "$AZURE_FEDERATED_TOKEN_FILE")" --allow-no-subscriptions --output none 2>&1); then
+  --federated-token "@$AZURE_FEDERATED_TOKEN_FILE" --allow-no-subscriptions --output none 2>&1); then
   fail "login" "az login with the federated token was refused: ${out//$'\n'/ } (federated credential issuer/subject must match this cluster and service account)" 4
 fi
 
