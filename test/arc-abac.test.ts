@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { blobPrefixCondition } from "../lib/blob-condition";
+import { readStackConfig } from "../tools/plan/stack-file";
 import { type AbacRequest, conditionAllows, parseCondition } from "./support/abac";
+import { planProgram, resource, root } from "./support/harness";
 
 // The condition each Arc server's Storage Blob Data Contributor grant carries, evaluated with a small
 // model of Azure's condition language (test/support/abac.ts). The model is first held to Microsoft's
@@ -122,5 +124,29 @@ describe("each Arc server's blob condition", () => {
   it("refuses a prefix without its slash or a value that would break the string", () => {
     expect(() => blobPrefixCondition("arcupload", "arc-lnx-01")).toThrow(/must end with \//);
     expect(() => blobPrefixCondition("arc'upload", "a/")).toThrow(/holds a quote/);
+  });
+});
+
+describe("the conditions the plan sends", () => {
+  it("let each server's verification upload land, and refuse its writes to every other server's path", async () => {
+    const fleet = readStackConfig(`${root}/stacks/arc-fleet.yaml`);
+    const p = await planProgram(fleet.values, { stack: "arc", secretKeys: fleet.secretKeys, preview: false });
+    const servers = ["arc-lnx-01", "arc-lnx-02", "arc-win-01"];
+    for (const server of servers) {
+      const verify = resource(p, "azure-native:hybridcompute:MachineRunCommand", `arc-${server}-verify`);
+      // BLOB_NAME on Linux, BlobName on Windows.
+      const blobName = (verify.inputs.parameters as { name: string; value: string }[]).find((x) => /^(BLOB_NAME|BlobName)$/.test(x.name))?.value ?? "";
+      expect(blobName).toBe(`${server}/keyless-verify.txt`);
+      for (const container of ["arcupload", "arclogs"]) {
+        const grant = resource(p, "azure-native:authorization:RoleAssignment", `arc-${server}-blob-${container}`).inputs;
+        expect(grant.conditionVersion).toBe("2.0");
+        const condition = grant.condition as string;
+        expect(conditionAllows(condition, blobOp("write", container, blobName))).toBe(true);
+        for (const other of servers.filter((s) => s !== server)) {
+          expect(conditionAllows(condition, blobOp("write", container, `${other}/keyless-verify.txt`))).toBe(false);
+          expect(conditionAllows(condition, blobOp("read", container, `${other}/keyless-verify.txt`))).toBe(false);
+        }
+      }
+    }
   });
 });
