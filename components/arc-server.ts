@@ -1,8 +1,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as hybridcompute from "@pulumi/azure-native/hybridcompute";
-import { remote } from "@pulumi/command";
+import { local, remote } from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { blobPrefixCondition } from "../lib/blob-condition";
+import { agentTagProblem } from "../lib/config/arc";
 import { grantRole } from "./role-assignment";
 
 // Host scripts are real files (scripts/arc/), read once when the program starts.
@@ -24,12 +26,44 @@ function psQuote(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
 
-/** azcmagent --tags form: Name=Value,Name='Value with spaces' (azure-docs azcmagent-connect.md). */
+/**
+ * azcmagent --tags form: Name=Value,Name='Value with spaces' (azure-docs azcmagent-connect.md). A
+ * name or value the syntax cannot carry (, = quotes, control characters) is refused, never altered;
+ * config validation (lib/config/arc.ts) refuses them first with the key's name.
+ */
 export function agentTags(tags: Readonly<Record<string, string>>): string {
+  const quote = (s: string) => (/\s/.test(s) ? `'${s}'` : s);
   return Object.keys(tags)
     .sort()
-    .map((k) => `${k}=${/[\s,]/.test(tags[k]) ? `'${tags[k].replace(/'/g, "")}'` : tags[k]}`)
+    .map((k) => {
+      const bad = agentTagProblem(k) ?? agentTagProblem(tags[k]);
+      if (bad) throw new Error(`tag ${JSON.stringify(k)} cannot be passed to azcmagent --tags: ${bad}`);
+      return `${quote(k)}=${quote(tags[k])}`;
+    })
     .join(",");
+}
+
+/** Longest command line cmd.exe (Win32-OpenSSH's default shell) runs: 8191 characters (learn.microsoft.com troubleshoot, "Command prompt (Cmd.exe) command-line string limitation"). */
+export const cmdExeLimit = 8191;
+
+/**
+ * The stack's verdict on a verification run command: its output when the script passed; otherwise an
+ * error that fails `pulumi up` and says how to run the check again. A run command through ARM succeeds
+ * as a resource even when its script exits non-zero, so the exit code is checked here.
+ */
+export function verificationVerdict(
+  machineName: string,
+  urn: string,
+  iv: { exitCode?: number; output?: string; error?: string; executionState?: string } | undefined,
+): { exitCode?: number; output?: string; error?: string } | undefined {
+  if (iv === undefined) return undefined;
+  if (iv.exitCode !== 0) {
+    const why = (iv.error ?? "").trim().split("\n").filter((l) => l.startsWith("FAIL ")).join("; ") || `exit code ${iv.exitCode ?? "unknown"}, state ${iv.executionState ?? "unknown"}`;
+    throw new pulumi.RunError(
+      `Arc verification failed on ${machineName}: ${why}. Fix the cause (docs/arc.md, "Reading the verification result"), then run the check again: pulumi up --replace '${urn}'`,
+    );
+  }
+  return { exitCode: iv.exitCode, output: iv.output, error: iv.error };
 }
 
 export interface ArcOnboarding {
@@ -37,10 +71,15 @@ export interface ArcOnboarding {
   readonly ssh: { readonly host: string; readonly user: string; readonly port: number };
   /** OpenSSH private key for that account (a Pulumi secret). */
   readonly privateKey: pulumi.Input<string>;
-  /** Application id of the onboarding service principal. */
-  readonly servicePrincipalId: string;
-  /** Its client secret (a Pulumi secret); reaches the host on stdin only. */
-  readonly servicePrincipalSecret: pulumi.Input<string>;
+  /**
+   * access-token: azcmagent connects with a short-lived ARM token of the identity running `pulumi up`;
+   * service-principal: with a service principal's secret. Either reaches the host on stdin only.
+   */
+  readonly method: "access-token" | "service-principal";
+  /** service-principal: application id of the onboarding service principal. */
+  readonly servicePrincipalId?: string;
+  /** service-principal: its client secret; access-token: the ARM access token (a Pulumi secret either way). */
+  readonly credential: pulumi.Input<string>;
   /** Tenant and subscription the machine resource is created in. */
   readonly tenantId: pulumi.Input<string>;
   readonly subscriptionId: pulumi.Input<string>;
@@ -58,7 +97,7 @@ export interface ArcVerification {
   /** Name and (non-sensitive) value of the probe secret. */
   readonly secretName?: pulumi.Input<string>;
   readonly expectedSecret?: string;
-  /** Resources the check must wait for (e.g. the probe secret). */
+  /** Resources the check must wait for (e.g. the probe secret and its grants). */
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
@@ -75,10 +114,17 @@ export interface ArcServerArgs {
   readonly tags: Readonly<Record<string, string>>;
   /** Present for onboard: ssh; absent for an existing (already connected) machine. */
   readonly onboarding?: ArcOnboarding;
-  /** ARM ids of the containers that get Storage Blob Data Contributor, by container name. */
+  /** ARM ids of the containers that get Storage Blob Data Contributor (limited to `<machineName>/`), by container name. */
   readonly blobContainerIds: Readonly<Record<string, pulumi.Input<string>>>;
-  /** Vault id and which data roles it gets there (none: no grant). */
-  readonly keyVault?: { readonly id: pulumi.Input<string>; readonly access: "secrets-user" | "secrets-and-certificates-user" };
+  /**
+   * Key Vault grants: Key Vault Secrets User on each secret in `secretIds` (secret scope, keyed by a
+   * stable name), or on the vault when `vaultId` is set; Certificate User only on a vault.
+   */
+  readonly keyVault?: {
+    readonly access: "secrets-user" | "secrets-and-certificates-user";
+    readonly vaultId?: pulumi.Input<string>;
+    readonly secretIds: Readonly<Record<string, pulumi.Input<string>>>;
+  };
   /** The on-host check; omitted when there is no container to upload to. */
   readonly verification?: ArcVerification;
 }
@@ -101,12 +147,15 @@ export class ArcServer extends pulumi.ComponentResource {
     super("keyless:arc:ArcServer", name, {}, opts);
     const linux = args.os === "linux";
     let onboard: remote.Command | undefined;
+    let cleanup: local.Command | undefined;
     if (args.onboarding) {
       const o = args.onboarding;
-      const secret = pulumi.secret(o.servicePrincipalSecret);
+      const token = o.method === "access-token";
       const connection = { host: o.ssh.host, user: o.ssh.user, port: o.ssh.port, privateKey: pulumi.secret(o.privateKey) };
-      const params = {
-        "sp-id": o.servicePrincipalId,
+      // Service principal: the same parameters (and so the same command strings) as before the
+      // access-token method existed, so existing stacks see no change.
+      const params: Record<string, pulumi.Input<string>> = {
+        ...(token ? { method: "access-token" } : { "sp-id": o.servicePrincipalId ?? "" }),
         "tenant-id": o.tenantId,
         "subscription-id": o.subscriptionId,
         "resource-group": args.resourceGroupName,
@@ -117,30 +166,58 @@ export class ArcServer extends pulumi.ComponentResource {
       };
       const resolved = pulumi.output(params);
       const command = (mode: "connect" | "disconnect") =>
-        resolved.apply((p) => (linux ? linuxCommand(mode, p) : windowsCommand(mode, p)));
+        resolved.apply((p) => {
+          const cmd = linux ? linuxCommand(mode, p) : windowsCommand(mode, p);
+          if (!linux && cmd.length > cmdExeLimit) throw new Error(`Windows onboarding command for ${args.machineName} is ${cmd.length} characters, over cmd.exe's ${cmdExeLimit}: shorten keyless:tags`);
+          return cmd;
+        });
+      // stdin: the credential on its first line (Windows: then the script, see windowsCommand). Never
+      // on a command line, never in `ps` on the host.
+      const stdin = pulumi.secret(pulumi.output(o.credential).apply((c) => (linux ? c : `${c}\n${arcScripts.onboardWindows}`)));
       onboard = new remote.Command(
         `${name}-onboard`,
         {
           connection,
           create: command("connect"),
           delete: command("disconnect"),
-          // The secret goes to the script's stdin: never on a command line, never in `ps` on the host.
-          stdin: secret,
+          stdin,
           triggers: [args.machineName, args.os],
         },
-        { parent: this, deleteBeforeReplace: true, additionalSecretOutputs: ["stdin"] },
+        {
+          parent: this,
+          deleteBeforeReplace: true,
+          additionalSecretOutputs: ["stdin"],
+          // A fresh token is minted at every run. Without this, each `pulumi up` would see a changed
+          // stdin and run the command again (pulumi-command: a change to an input other than
+          // `triggers` runs `update`, or `create` when there is none; provider/pkg/provider/common/inputs.go).
+          // ignoreChanges keeps the stored value for updates and uses the program's value only on a
+          // create, i.e. for a server this stack has not onboarded yet (pulumi.com/docs/iac/concepts/options/ignorechanges).
+          ...(token ? { ignoreChanges: ["stdin"] } : {}),
+        },
       );
+      if (token) {
+        // The token has long expired when `pulumi destroy` runs, so the host only disconnects
+        // locally (`azcmagent disconnect --force-local-only`, for a resource that is deleted in
+        // Azure separately: azure-docs azure-arc/servers/azcmagent-disconnect.md) and the machine
+        // resource is deleted here, first, with the live Azure CLI login of whoever runs destroy.
+        // Creating it does nothing; it exists to be deleted after the grants and the run command
+        // that hang off the machine, and before the agent disconnects.
+        const machineId = pulumi.interpolate`/subscriptions/${o.subscriptionId}/resourceGroups/${args.resourceGroupName}/providers/Microsoft.HybridCompute/machines/${args.machineName}`;
+        cleanup = new local.Command(
+          `${name}-machine`,
+          { delete: pulumi.interpolate`az resource delete --ids ${machineId} --only-show-errors`, triggers: [args.machineName] },
+          { parent: this, dependsOn: [onboard] },
+        );
+      }
     }
+    const onboarded: pulumi.Resource[] = [...(onboard ? [onboard] : []), ...(cleanup ? [cleanup] : [])];
 
     // Read the identity from ARM. For a server this stack onboards, the lookup waits for the
     // onboarding (dependsOn) and takes the machine name through the command's id: on a brand-new
     // stack that id is unknown at preview, so the SDK skips the invoke instead of asking ARM for a
     // machine that does not exist yet (@pulumi/pulumi runtime/invoke.js: unknown inputs -> unknown result).
-    const machineName = onboard ? onboard.id.apply(() => args.machineName) : pulumi.output(args.machineName);
-    const machine = hybridcompute.getMachineOutput(
-      { machineName, resourceGroupName: args.resourceGroupName },
-      { parent: this, dependsOn: onboard ? [onboard] : [] },
-    );
+    const machineName = onboard ? pulumi.all([onboard.id, cleanup?.id]).apply(() => args.machineName) : pulumi.output(args.machineName);
+    const machine = hybridcompute.getMachineOutput({ machineName, resourceGroupName: args.resourceGroupName }, { parent: this, dependsOn: onboarded });
     this.machineId = machine.id;
     this.principalId = machine.apply((m) => {
       const id = m.identity?.principalId;
@@ -148,24 +225,41 @@ export class ArcServer extends pulumi.ComponentResource {
       return id;
     });
 
+    // Every grant waits for the onboarding (and the machine-resource cleanup), so at destroy the grants
+    // go first, then the machine resource, then the agent.
+    const grantOpts = { parent: this, dependsOn: onboarded };
     const grants: pulumi.Resource[] = [];
+    const prefix = `${args.machineName}/`;
     for (const container of Object.keys(args.blobContainerIds).sort()) {
       grants.push(
         grantRole(
           `${name}-blob-${container}`,
-          { scope: args.blobContainerIds[container], principalId: this.principalId, principalType: "ServicePrincipal", role: "Storage Blob Data Contributor", description: `Arc machine ${args.machineName}: write to container ${container}` },
-          { parent: this },
+          {
+            scope: args.blobContainerIds[container],
+            principalId: this.principalId,
+            principalType: "ServicePrincipal",
+            role: "Storage Blob Data Contributor",
+            description: `Arc machine ${args.machineName}: blobs under ${container}/${prefix} only`,
+            condition: blobPrefixCondition(container, prefix),
+            conditionVersion: "2.0",
+          },
+          grantOpts,
         ),
       );
     }
     if (args.keyVault) {
-      grants.push(
-        grantRole(`${name}-kv-secrets`, { scope: args.keyVault.id, principalId: this.principalId, principalType: "ServicePrincipal", role: "Key Vault Secrets User", description: `Arc machine ${args.machineName}: read secrets` }, { parent: this }),
-      );
-      if (args.keyVault.access === "secrets-and-certificates-user") {
-        grants.push(
-          grantRole(`${name}-kv-certificates`, { scope: args.keyVault.id, principalId: this.principalId, principalType: "ServicePrincipal", role: "Key Vault Certificate User", description: `Arc machine ${args.machineName}: read certificates` }, { parent: this }),
-        );
+      const kv = args.keyVault;
+      if (kv.vaultId !== undefined) {
+        grants.push(grantRole(`${name}-kv-secrets`, { scope: kv.vaultId, principalId: this.principalId, principalType: "ServicePrincipal", role: "Key Vault Secrets User", description: `Arc machine ${args.machineName}: read every secret of the vault` }, grantOpts));
+        if (kv.access === "secrets-and-certificates-user") {
+          grants.push(grantRole(`${name}-kv-certificates`, { scope: kv.vaultId, principalId: this.principalId, principalType: "ServicePrincipal", role: "Key Vault Certificate User", description: `Arc machine ${args.machineName}: read certificates` }, grantOpts));
+        }
+      } else {
+        // Key Vault RBAC accepts a role on one secret (azure-docs key-vault/general/rbac-guide.md,
+        // "Secret scope role assignment").
+        for (const key of Object.keys(kv.secretIds).sort()) {
+          grants.push(grantRole(`${name}-kv-secret-${key}`, { scope: kv.secretIds[key], principalId: this.principalId, principalType: "ServicePrincipal", role: "Key Vault Secrets User", description: `Arc machine ${args.machineName}: read secret ${key}` }, grantOpts));
+        }
       }
     }
 
@@ -178,7 +272,8 @@ export class ArcServer extends pulumi.ComponentResource {
         { name: "VAULT_URI", value: v.vaultUri ?? "" },
         { name: "SECRET_NAME", value: v.secretName ?? "" },
         { name: "EXPECTED_SECRET", value: v.expectedSecret ?? "" },
-        { name: "BLOB_NAME", value: `keyless-verify/${args.machineName}.txt` },
+        // Under the machine's own prefix: the only place its grant's condition lets it write.
+        { name: "BLOB_NAME", value: `${prefix}keyless-verify.txt` },
       ];
       // A run command through ARM: needs no SSH, so `existing` servers are checked the same way; it
       // runs as root/SYSTEM, which may read the HIMDS key file (docs/arc.md explains the choice).
@@ -192,13 +287,14 @@ export class ArcServer extends pulumi.ComponentResource {
           source: { script: linux ? arcScripts.verifyLinux : arcScripts.verifyWindows },
           parameters: linux ? parameters : parameters.map((p) => ({ ...p, name: psParameter[p.name] })),
           asyncExecution: false,
-          timeoutInSeconds: 300,
+          // The script retries for up to ~10 minutes while new grants propagate (verify-identity.sh).
+          timeoutInSeconds: 900,
           tags: { ...args.tags },
         },
-        { parent: this, dependsOn: [...grants, ...(v.dependsOn ?? [])] },
+        { parent: this, dependsOn: [...onboarded, ...grants, ...(v.dependsOn ?? [])] },
       );
     }
-    this.verification = verify ? verify.instanceView.apply((iv) => (iv ? { exitCode: iv.exitCode, output: iv.output, error: iv.error } : undefined)) : pulumi.output(undefined);
+    this.verification = verify ? pulumi.all([verify.urn, verify.instanceView]).apply(([urn, iv]) => verificationVerdict(args.machineName, urn, iv)) : pulumi.output(undefined);
     this.registerOutputs({ principalId: this.principalId, machineId: this.machineId, verification: this.verification });
   }
 }
@@ -214,19 +310,27 @@ const psParameter: Record<string, string> = {
 };
 
 function linuxCommand(mode: "connect" | "disconnect", p: Record<string, string>): string {
+  // disconnect needs only the method (sp-id for the service principal, which disconnects with it).
   const args = Object.keys(p)
-    .filter((k) => mode === "connect" || k === "sp-id")
+    .filter((k) => mode === "connect" || k === "sp-id" || k === "method")
     .map((k) => shQuote(`${k}=${p[k]}`))
     .join(" ");
   // The script text rides in a quoted heredoc (no expansion); its stdin is the SSH session's, which
-  // carries the service principal secret.
+  // carries the credential.
   return `sudo -n bash -c "$(cat <<'KEYLESS_ARC_ONBOARD'\n${arcScripts.onboardLinux}KEYLESS_ARC_ONBOARD\n)" arc-onboard ${mode} ${args}`;
 }
 
+/**
+ * Windows: a short encoded bootstrap that holds the (non-secret) parameters and runs the script it
+ * reads from stdin after the credential's line. The script itself (onboard-windows.ps1, several
+ * thousand characters, twice that as UTF-16 base64) no longer rides on the command line, which
+ * cmd.exe, Win32-OpenSSH's default shell, cuts at 8,191 characters.
+ */
 function windowsCommand(mode: "connect" | "disconnect", p: Record<string, string>): string {
   const table = [
     `Mode = ${psQuote(mode)}`,
-    `ServicePrincipalId = ${psQuote(p["sp-id"])}`,
+    `Method = ${psQuote(p.method ?? "service-principal")}`,
+    `ServicePrincipalId = ${psQuote(p["sp-id"] ?? "")}`,
     `TenantId = ${psQuote(p["tenant-id"])}`,
     `SubscriptionId = ${psQuote(p["subscription-id"])}`,
     `ResourceGroup = ${psQuote(p["resource-group"])}`,
@@ -234,6 +338,14 @@ function windowsCommand(mode: "connect" | "disconnect", p: Record<string, string
     `ResourceName = ${psQuote(p["resource-name"])}`,
     `Tags = ${psQuote(p.tags)}`,
   ].join("; ");
-  const script = `$Arc = @{ ${table} }\n${arcScripts.onboardWindows}`;
-  return `powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand ${Buffer.from(script, "utf16le").toString("base64")}`;
+  const bootstrap = [
+    `$Arc = @{ ${table} }`,
+    "$stdin = [Console]::In.ReadToEnd()",
+    "$nl = $stdin.IndexOf([char]10)",
+    "if ($nl -lt 0) { [Console]::Error.WriteLine('arc-onboard: stdin must hold the credential line, then the script'); exit 2 }",
+    "$Credential = $stdin.Substring(0, $nl).TrimEnd([char]13)",
+    "& ([scriptblock]::Create($stdin.Substring($nl + 1)))",
+    "exit $LASTEXITCODE",
+  ].join("\n");
+  return `powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand ${Buffer.from(bootstrap, "utf16le").toString("base64")}`;
 }

@@ -21,6 +21,13 @@ export interface RoleGrantArgs {
   readonly role: BuiltInRoleName;
   /** Why the grant exists, shown in the portal's role assignment list. */
   readonly description?: string;
+  /**
+   * Azure ABAC role assignment condition that narrows the role further (e.g. to a blob path prefix);
+   * needs conditionVersion "2.0" (azure-docs role-based-access-control/conditions-format.md).
+   */
+  readonly condition?: pulumi.Input<string>;
+  /** Version of the condition language; "2.0", the only version Azure accepts for new conditions. */
+  readonly conditionVersion?: "2.0";
 }
 
 /** The subscription id inside an ARM resource id (/subscriptions/<id>/...). */
@@ -47,6 +54,7 @@ export function grantRole(name: string, args: RoleGrantArgs, opts?: pulumi.Custo
       principalType: args.principalType,
       roleDefinitionId: scope.apply((s) => roleDefinitionId(subscriptionOf(s), args.role)),
       description: args.description,
+      ...(args.condition === undefined ? {} : { condition: args.condition, conditionVersion: args.conditionVersion ?? "2.0" }),
     },
     pulumi.mergeOptions(opts, { deleteBeforeReplace: true }),
   );

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../lib/config";
 import { kubeloginArgs, withKubeloginMode } from "../lib/kubeconfig";
-import { stackConfig, withConfig } from "./support/harness";
+import { devSecretKeys, stackConfig, withConfig } from "./support/harness";
 
 const dev = stackConfig("dev").values;
 const aks = JSON.parse(dev["keyless:aks"]);
 function errorsFor(change: Record<string, unknown>): readonly string[] {
-  const r = parseConfig({ values: withConfig(dev, { "keyless:aks": { ...aks, ...change } }), secretKeys: new Set(), project: "keyless", stack: "dev" });
+  const r = parseConfig({ values: withConfig(dev, { "keyless:aks": { ...aks, ...change } }), secretKeys: new Set(devSecretKeys(dev)), project: "keyless", stack: "dev" });
   return r.ok ? [] : r.errors;
 }
 
@@ -30,7 +30,7 @@ describe("keyless:aks messages", () => {
   });
 
   it("defaults to Workload Identity", () => {
-    const r = parseConfig({ values: withConfig(dev, { "keyless:aks": {} }), secretKeys: new Set(), project: "keyless", stack: "dev" });
+    const r = parseConfig({ values: withConfig(dev, { "keyless:aks": {} }), secretKeys: new Set(devSecretKeys(dev)), project: "keyless", stack: "dev" });
     expect(r.ok && r.config.aks).toMatchObject({ podIdentity: "workload-identity", nodeCount: 2, nodeVmSize: "Standard_D2s_v5", demoNamespace: "demo", kubeloginMode: "azurecli" });
   });
 });

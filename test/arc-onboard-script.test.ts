@@ -4,19 +4,26 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Plan } from "../tools/plan/engine";
+import { mockSubscriptionId } from "../tools/plan/mocks";
 import { readStackConfig } from "../tools/plan/stack-file";
-import { planProgram, resource, root } from "./support/harness";
+import { watchCmdlines } from "./support/cmdline-watch";
+import { planProgram, resource, root, withConfig } from "./support/harness";
 import { describeHere, runAsRoot } from "./support/namespace";
 
 // Runs the exact create/delete command strings the plan holds for an ssh server (the heredoc-wrapped
-// onboard-linux.sh) with bash, stdin = a service principal secret, against fakes of sudo, azcmagent
-// and gpasswd that record what they were given. Proves: the secret reaches azcmagent only inside an
-// owner-only --config file (never in argv), the file is gone afterwards, users join himds, the
-// identity variables are written, and a refused delete falls back to a local disconnect.
+// onboard-linux.sh) and the machine-resource cleanup with bash, stdin = the credential, against fakes
+// of sudo, azcmagent, gpasswd and az that record what they were given, while every process's command
+// line is watched. Proves for both onboarding methods: the credential reaches azcmagent only inside an
+// owner-only --config file (never in any argv), the file is gone afterwards, users join himds, the
+// identity variables are written, a re-run of a connected machine does not onboard again, and destroy
+// works with an expired token.
 
 const secret = 'S3cr3t~with"quote\\and.more_-';
+const token = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL21hbmFnZW1lbnQuYXp1cmUuY29tLyJ9.c2lnbmF0dXJl";
+const spId = "3f2b8c1d-6e4a-4b7c-9d0e-1a2b3c4d5e6f";
 let dir: string;
-let plan: Plan;
+let tokenPlan: Plan;
+let spPlan: Plan;
 // The script refuses to run unless root: as root, or as root of a private namespace (test/support/namespace.ts).
 const here = runAsRoot(__filename);
 
@@ -29,7 +36,7 @@ function fake(name: string, body: string) {
 function run(command: string, stdin: string, env: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     // --norc: Node gives children socket stdio, which bash takes for sshd and would read ~/.bashrc.
-    const p = spawn("bash", ["--norc", "-c", command], { env: { HOME: dir, PATH: `${join(dir, "bin")}:${process.env.PATH}`, ARC_ETC_DIR: join(dir, "etc"), LOG: join(dir, "log"), TMPDIR: join(dir, "tmp"), ...env } });
+    const p = spawn("bash", ["--norc", "-c", command], { env: { HOME: dir, PATH: `${join(dir, "bin")}:${process.env.PATH}`, ARC_ETC_DIR: join(dir, "etc"), LOG: join(dir, "log"), TMPDIR: join(dir, "tmp"), STATE: join(dir, "state"), ...env } });
     let stdout = "";
     let stderr = "";
     p.stdout.on("data", (d) => (stdout += String(d)));
@@ -40,6 +47,13 @@ function run(command: string, stdin: string, env: Record<string, string> = {}): 
   });
 }
 
+const log = () => (existsSync(join(dir, "log")) ? readFileSync(join(dir, "log"), "utf8").trim().split("\n") : []);
+const reset = (connected = false) => {
+  rmSync(join(dir, "log"), { force: true });
+  if (connected) writeFileSync(join(dir, "state"), "Connected");
+  else rmSync(join(dir, "state"), { force: true });
+};
+
 beforeAll(async () => {
   if (!here) return;
   dir = mkdtempSync(join(tmpdir(), "keyless-onboard-"));
@@ -47,76 +61,144 @@ beforeAll(async () => {
   writeFileSync(join(dir, "etc/environment"), 'PATH="/usr/bin"\n');
   fake("sudo", '[[ "$1" == "-n" ]] && shift\nexec "$@"');
   fake("gpasswd", 'echo "gpasswd $*" >>"$LOG"');
-  // Records argv, and the --config file's mode and contents while it exists.
+  fake("az", 'echo "az $*" >>"$LOG"');
+  // Records argv, and the --config file's mode and contents while it exists; stays alive a moment so
+  // the command-line watch sees it; connect marks the agent connected.
   fake(
     "azcmagent",
     [
-      'if [[ "$1" == "show" ]]; then echo "Agent Status : Disconnected"; exit 0; fi',
+      'if [[ "$1" == "show" ]]; then echo "Agent Status : $(cat "$STATE" 2>/dev/null || echo Disconnected)"; exit 0; fi',
       'echo "argv: $*" >>"$LOG"',
       'if [[ "$2" == "--config" ]]; then echo "mode: $(stat -c %a "$3")" >>"$LOG"; echo "config: $(cat "$3")" >>"$LOG"; fi',
+      "sleep 0.2",
       'if [[ "$1" == "disconnect" && -n "${REFUSE_DELETE:-}" && "$2" == "--config" ]]; then echo "AuthorizationFailed: machines/delete" >&2; exit 1; fi',
+      'if [[ "$1" == "connect" ]]; then echo Connected >"$STATE"; fi',
     ].join("\n"),
   );
   const fleet = readStackConfig(`${root}/stacks/arc-fleet.yaml`);
-  plan = await planProgram(fleet.values, { stack: "arc", secretKeys: fleet.secretKeys, preview: false, allowPlaceholders: true });
+  tokenPlan = await planProgram(fleet.values, { stack: "arc", secretKeys: fleet.secretKeys, preview: false, allowPlaceholders: true });
+  const arc = JSON.parse(fleet.values["keyless:arc"]) as Record<string, unknown>;
+  const secrets = JSON.parse(fleet.values["keyless:arcSecrets"]) as Record<string, unknown>;
+  // An existing stack file of the service-principal era: servicePrincipalId, no method.
+  const sp = withConfig(fleet.values, { "keyless:arc": { ...arc, onboarding: { servicePrincipalId: spId } }, "keyless:arcSecrets": { ...secrets, servicePrincipalSecret: "placeholder" } });
+  spPlan = await planProgram(sp, { stack: "arc", secretKeys: fleet.secretKeys, preview: false, allowPlaceholders: true });
 });
 
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describeHere(here)("onboard-linux.sh as the plan runs it", () => {
-  it("connects with the secret only in an owner-only --config file, adds users to himds, sets the identity variables", async () => {
-    const cmd = resource(plan, "command:remote:Command", "arc-arc-lnx-02-onboard").inputs.create as string;
-    const r = await run(cmd, `${secret}\n`);
+describeHere(here)("onboard-linux.sh with the deployer's access token (default)", () => {
+  it("connects with the token only in an owner-only --config file, in no process's command line", async () => {
+    reset();
+    const cmd = resource(tokenPlan, "command:remote:Command", "arc-arc-lnx-02-onboard").inputs.create as string;
+    const watch = watchCmdlines();
+    const r = await run(cmd, `${token}\n`);
+    watch.stop();
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe("arc-onboard: connected as arc-lnx-02");
-    const log = readFileSync(join(dir, "log"), "utf8").trim().split("\n");
-    expect(log[0]).toMatch(/^argv: connect --config \S+\/arc-onboard\.\w+\/azcmagent\.json$/);
-    expect(log[1]).toBe("mode: 600");
-    const config = JSON.parse(log[2].replace(/^config: /, "")) as Record<string, string>;
-    expect(config).toMatchObject({
-      "service-principal-id": "3f2b8c1d-6e4a-4b7c-9d0e-1a2b3c4d5e6f",
-      "service-principal-secret": secret,
+    const lines = log();
+    expect(lines[0]).toMatch(/^argv: connect --config \S+\/arc-onboard\.\w+\/azcmagent\.json$/);
+    expect(lines[1]).toBe("mode: 600");
+    const config = JSON.parse(lines[2].replace(/^config: /, "")) as Record<string, string>;
+    expect(config).toEqual({
+      "access-token": token,
+      "tenant-id": expect.stringMatching(/^[0-9a-f-]{36}$/),
+      "subscription-id": mockSubscriptionId,
       "resource-group": "rg-keyless-arc-arc",
       location: "japaneast",
       "resource-name": "arc-lnx-02",
       tags: "environment=arc,managed-by=pulumi,owner=platform,workload=keyless",
       cloud: "AzureCloud",
     });
-    expect(config["tenant-id"]).toMatch(/^[0-9a-f-]{36}$/);
-    expect(log.slice(3)).toEqual(["gpasswd -a azureuser himds", "gpasswd -a deploy himds"]);
-    expect(log.filter((l) => l.startsWith("argv:")).join("\n")).not.toContain(secret.slice(0, 6));
-    expect(readdirSync(join(dir, "tmp"))).toEqual([]); // the secret file is gone
-    expect(readFileSync(join(dir, "etc/profile.d/azure-arc-identity.sh"), "utf8")).toBe(
-      "export IDENTITY_ENDPOINT=http://localhost:40342/metadata/identity/oauth2/token\nexport IMDS_ENDPOINT=http://localhost:40342\n",
-    );
-    // Idempotent: a second run does not duplicate /etc/environment lines.
-    await run(cmd, `${secret}\n`);
-    expect(readFileSync(join(dir, "etc/environment"), "utf8")).toBe('PATH="/usr/bin"\nIDENTITY_ENDPOINT=http://localhost:40342/metadata/identity/oauth2/token\nIMDS_ENDPOINT=http://localhost:40342\n');
+    expect(lines.slice(3)).toEqual(["gpasswd -a azureuser himds", "gpasswd -a deploy himds"]);
+    expect(readdirSync(join(dir, "tmp"))).toEqual([]); // the token file is gone
+    // The watch saw azcmagent run, and no command line ever held the token.
+    const seen = [...watch.seen];
+    expect(seen.some((c) => /azcmagent connect --config /.test(c))).toBe(true);
+    expect(seen.filter((c) => c.includes(token.slice(0, 40)))).toEqual([]);
+  });
+
+  it("does not onboard again on a re-run of a connected machine, even with an expired token", async () => {
+    reset(true);
+    const cmd = resource(tokenPlan, "command:remote:Command", "arc-arc-lnx-01-onboard").inputs.create as string;
+    const r = await run(cmd, "expired-token\n");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("arc-onboard: already connected, not reconnecting");
+    expect(log().filter((l) => l.startsWith("argv:"))).toEqual([]);
+  });
+
+  it("refuses to run without a token on stdin", async () => {
+    reset();
+    const cmd = resource(tokenPlan, "command:remote:Command", "arc-arc-lnx-01-onboard").inputs.create as string;
+    const r = await run(cmd, "");
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe("arc-onboard: no access token on stdin");
+  });
+
+  it("at destroy: deletes the machine resource with az first, then disconnects the agent locally, with no token at all", async () => {
+    reset(true);
+    const cleanup = resource(tokenPlan, "command:local:Command", "arc-arc-lnx-01-machine").inputs.delete as string;
+    expect((await run(cleanup, "")).status).toBe(0);
+    const disconnect = resource(tokenPlan, "command:remote:Command", "arc-arc-lnx-01-onboard").inputs.delete as string;
+    // The stored token expired long ago; the delete does not even read stdin.
+    const r = await run(disconnect, "");
+    expect(r.status).toBe(0);
+    expect(log()).toEqual([`az resource delete --ids /subscriptions/${mockSubscriptionId}/resourceGroups/rg-keyless-arc-arc/providers/Microsoft.HybridCompute/machines/arc-lnx-01 --only-show-errors`, "argv: disconnect --force-local-only"]);
+  });
+});
+
+describeHere(here)("onboard-linux.sh with a service principal (servicePrincipalId without method)", () => {
+  it("keeps the service-principal command strings and connects with the secret only in the --config file", async () => {
+    reset();
+    const c = resource(spPlan, "command:remote:Command", "arc-arc-lnx-02-onboard");
+    expect(c.inputs.create).toContain(`arc-onboard connect 'sp-id=${spId}' 'tenant-id=`);
+    expect(c.inputs.delete).toMatch(new RegExp(`arc-onboard disconnect 'sp-id=${spId}'$`));
+    expect(spPlan.ignoreChanges?.[c.urn]).toBeUndefined();
+    const watch = watchCmdlines();
+    const r = await run(c.inputs.create as string, `${secret}\n`);
+    watch.stop();
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const lines = log();
+    expect(lines[1]).toBe("mode: 600");
+    expect(JSON.parse(lines[2].replace(/^config: /, ""))).toMatchObject({ "service-principal-id": spId, "service-principal-secret": secret, "resource-name": "arc-lnx-02" });
+    expect([...watch.seen].filter((cl) => cl.includes(secret.slice(0, 6)))).toEqual([]);
+    expect(readdirSync(join(dir, "tmp"))).toEqual([]);
+    // No machine-resource cleanup: the principal's own disconnect deletes it.
+    expect(() => resource(spPlan, "command:local:Command", "arc-arc-lnx-02-machine")).toThrow(/found 0/);
   });
 
   it("refuses to run without the secret on stdin", async () => {
-    const cmd = resource(plan, "command:remote:Command", "arc-arc-lnx-01-onboard").inputs.create as string;
+    const cmd = resource(spPlan, "command:remote:Command", "arc-arc-lnx-01-onboard").inputs.create as string;
     const r = await run(cmd, "");
     expect(r.status).toBe(2);
     expect(r.stderr.trim()).toBe("arc-onboard: no service principal secret on stdin");
   });
 
   it("disconnects with the service principal, or locally when ARM refuses the delete", async () => {
-    const cmd = resource(plan, "command:remote:Command", "arc-arc-lnx-01-onboard").inputs.delete as string;
-    rmSync(join(dir, "log"), { force: true });
+    reset(true);
+    const cmd = resource(spPlan, "command:remote:Command", "arc-arc-lnx-01-onboard").inputs.delete as string;
     expect((await run(cmd, `${secret}\n`)).status).toBe(0);
-    let log = readFileSync(join(dir, "log"), "utf8").trim().split("\n");
-    expect(log[0]).toMatch(/^argv: disconnect --config \S+azcmagent\.json$/);
-    expect(JSON.parse(log[2].replace(/^config: /, ""))).toEqual({ "service-principal-id": "3f2b8c1d-6e4a-4b7c-9d0e-1a2b3c4d5e6f", "service-principal-secret": secret });
-    rmSync(join(dir, "log"), { force: true });
+    let lines = log();
+    expect(lines[0]).toMatch(/^argv: disconnect --config \S+azcmagent\.json$/);
+    expect(JSON.parse(lines[2].replace(/^config: /, ""))).toEqual({ "service-principal-id": spId, "service-principal-secret": secret });
+    reset(true);
     const refused = await run(cmd, `${secret}\n`, { REFUSE_DELETE: "1" });
     expect(refused.status).toBe(0);
     expect(refused.stderr).toContain("arc-onboard: WARNING: could not delete the Azure resource with the service principal; disconnecting locally only");
-    log = readFileSync(join(dir, "log"), "utf8").trim().split("\n");
-    expect(log.filter((l) => l.startsWith("argv:"))).toEqual([expect.stringMatching(/^argv: disconnect --config /), "argv: disconnect --force-local-only"]);
+    lines = log();
+    expect(lines.filter((l) => l.startsWith("argv:"))).toEqual([expect.stringMatching(/^argv: disconnect --config /), "argv: disconnect --force-local-only"]);
     expect(existsSync(join(dir, "tmp")) && readdirSync(join(dir, "tmp"))).toEqual([]);
+  });
+
+  it("sets the identity variables once, however often it runs", async () => {
+    reset();
+    const cmd = resource(spPlan, "command:remote:Command", "arc-arc-lnx-01-onboard").inputs.create as string;
+    await run(cmd, `${secret}\n`);
+    await run(cmd, `${secret}\n`);
+    expect(readFileSync(join(dir, "etc/profile.d/azure-arc-identity.sh"), "utf8")).toBe("export IDENTITY_ENDPOINT=http://localhost:40342/metadata/identity/oauth2/token\nexport IMDS_ENDPOINT=http://localhost:40342\n");
+    expect(readFileSync(join(dir, "etc/environment"), "utf8")).toBe('PATH="/usr/bin"\nIDENTITY_ENDPOINT=http://localhost:40342/metadata/identity/oauth2/token\nIMDS_ENDPOINT=http://localhost:40342\n');
   });
 });

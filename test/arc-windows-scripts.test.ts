@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { arcScripts } from "../components/arc-server";
+import { arcScripts, cmdExeLimit } from "../components/arc-server";
 import { readStackConfig, secretPlaceholder } from "../tools/plan/stack-file";
 import { planProgram, resource, root } from "./support/harness";
 
@@ -21,7 +21,7 @@ function failures(text: string): string[] {
 
 describe("verify-identity.ps1 mirrors verify-identity.sh", () => {
   it("uses the same HIMDS api-version, token resources, Blob and Key Vault API versions", () => {
-    for (const needle of ["api-version=2020-06-01", "https://storage.azure.com/", "https://vault.azure.net", "2021-08-06", "BlockBlob", "api-version=7.4", "Basic realm=", "http://localhost:40342/metadata/identity/oauth2/token", "keyless-verify/"]) {
+    for (const needle of ["api-version=2020-06-01", "https://storage.azure.com/", "https://vault.azure.net", "2021-08-06", "BlockBlob", "api-version=7.4", "Basic realm=", "http://localhost:40342/metadata/identity/oauth2/token", "/keyless-verify.txt", "4096", ".key", "WAIT "]) {
       expect(sh).toContain(needle);
       expect(ps).toContain(needle);
     }
@@ -43,31 +43,50 @@ describe("verify-identity.ps1 mirrors verify-identity.sh", () => {
 });
 
 describe("Windows onboarding", () => {
-  it("reads the secret from stdin into an Administrators/SYSTEM-only --config file", () => {
+  it("takes the credential from the bootstrap's stdin line into an Administrators/SYSTEM-only --config file", () => {
     const onboard = readFileSync(join(root, "scripts/arc/onboard-windows.ps1"), "utf8");
-    expect(onboard).toContain("[Console]::In.ReadLine()");
+    expect(onboard).toContain("$secret = $Credential");
     expect(onboard).toContain("/inheritance:r /grant:r '*S-1-5-18:(OI)(CI)F' '*S-1-5-32-544:(OI)(CI)F'");
     expect(onboard).toMatch(/& \$azcmagent connect --config \$config/);
     expect(onboard).toMatch(/& \$azcmagent disconnect --config \$config/);
-    expect(onboard).not.toMatch(/--service-principal-secret/);
+    expect(onboard).toContain("$settings['access-token'] = $secret");
+    expect(onboard).toMatch(/'disconnect' -and \$tokenMethod\) \{[\s\S]*?& \$azcmagent disconnect --force-local-only/);
+    expect(onboard).not.toMatch(/--service-principal-secret|--access-token/);
   });
 
-  it("runs as an encoded command that holds the parameters but no secret", async () => {
+  it("the script itself does not fit cmd.exe's 8,191 characters as an encoded command", () => {
+    // Why the script travels on stdin: as -EncodedCommand (UTF-16, base64) it is far over the limit.
+    expect(Buffer.from(arcScripts.onboardWindows, "utf16le").toString("base64").length).toBeGreaterThan(cmdExeLimit);
+  });
+
+  it.each(["access-token", "service-principal"] as const)("runs a short encoded bootstrap (%s) that holds the parameters but no secret; the script comes on stdin", async (method) => {
     const fleet = readStackConfig(`${root}/stacks/arc-fleet.yaml`);
-    const arc = JSON.parse(fleet.values["keyless:arc"]) as { servers: Record<string, unknown>[] };
+    const arc = JSON.parse(fleet.values["keyless:arc"]) as { servers: Record<string, unknown>[]; onboarding?: unknown };
     arc.servers[2] = { name: "arc-win-01", os: "windows", onboard: "ssh", ssh: { host: "198.51.100.7", user: "Administrator", port: 22 } };
-    const secrets = JSON.parse(fleet.values["keyless:arcSecrets"]) as { sshPrivateKeys: Record<string, string> };
+    const secrets = JSON.parse(fleet.values["keyless:arcSecrets"]) as { sshPrivateKeys: Record<string, string>; servicePrincipalSecret?: string };
     secrets.sshPrivateKeys["arc-win-01"] = secretPlaceholder;
-    const p = await planProgram({ ...fleet.values, "keyless:arc": JSON.stringify(arc), "keyless:arcSecrets": JSON.stringify(secrets) }, { stack: "arc", secretKeys: fleet.secretKeys, preview: false, allowPlaceholders: true });
-    const cmd = resource(p, "command:remote:Command", "arc-arc-win-01-onboard").inputs;
-    expect(cmd.stdin).toBe("[secret]");
-    for (const [mode, text] of [["connect", cmd.create], ["disconnect", cmd.delete]] as const) {
+    if (method === "service-principal") {
+      arc.onboarding = { servicePrincipalId: "3f2b8c1d-6e4a-4b7c-9d0e-1a2b3c4d5e6f" };
+      secrets.servicePrincipalSecret = secretPlaceholder;
+    }
+    // Long tags: the command stays short whatever the script's size, but the parameters ride in it.
+    const tags = { owner: "platform", "cost-center": "c".repeat(200), application: "a b ".repeat(50).trim() };
+    const p = await planProgram({ ...fleet.values, "keyless:tags": JSON.stringify(tags), "keyless:arc": JSON.stringify(arc), "keyless:arcSecrets": JSON.stringify(secrets) }, { stack: "arc", secretKeys: fleet.secretKeys, preview: false, allowPlaceholders: true });
+    const cmd = resource(p, "command:remote:Command", "arc-arc-win-01-onboard");
+    expect(cmd.inputs.stdin).toBe("[secret]");
+    for (const [mode, text] of [["connect", cmd.inputs.create], ["disconnect", cmd.inputs.delete]] as const) {
+      expect((text as string).length).toBeLessThanOrEqual(cmdExeLimit);
       const m = /^powershell\.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand ([A-Za-z0-9+/=]+)$/.exec(text as string);
       expect(m).not.toBeNull();
       const script = Buffer.from(m?.[1] ?? "", "base64").toString("utf16le");
-      expect(script).toContain(`$Arc = @{ Mode = '${mode}'; ServicePrincipalId = '3f2b8c1d-6e4a-4b7c-9d0e-1a2b3c4d5e6f';`);
+      const sp = method === "service-principal" ? "3f2b8c1d-6e4a-4b7c-9d0e-1a2b3c4d5e6f" : "";
+      expect(script).toContain(`$Arc = @{ Mode = '${mode}'; Method = '${method}'; ServicePrincipalId = '${sp}';`);
       expect(script).toContain("ResourceGroup = 'rg-keyless-arc-arc'; Location = 'japaneast'; ResourceName = 'arc-win-01'");
-      expect(script).toContain(arcScripts.onboardWindows);
+      expect(script).toContain(`Tags = 'application='${"a b ".repeat(50).trim()}'`.replace(/'/g, "''").replace(/^Tags = ''/, "Tags = '"));
+      // The bootstrap reads the credential line, then runs the rest of stdin as the script.
+      expect(script).toContain("$Credential = $stdin.Substring(0, $nl).TrimEnd([char]13)");
+      expect(script).toContain("& ([scriptblock]::Create($stdin.Substring($nl + 1)))");
+      expect(script).not.toContain(arcScripts.onboardWindows.slice(0, 200));
       expect(script).not.toContain(secretPlaceholder);
     }
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../lib/config";
 import { builtInRoleNames } from "../lib/roles";
-import { stackConfig, withConfig } from "./support/harness";
+import { devSecretKeys, stackConfig, withConfig } from "./support/harness";
 
 // keyless:gallery validation: every rule Azure (Lighthouse, Compute Gallery) would enforce later is
 // refused here with one message that names the key, the value, the rule and the authorization.
@@ -12,7 +12,7 @@ const lh = g.sharing.lighthouse;
 const jit = { principalId: lh.authorizations[0].principalId, principalIdDisplayName: "JIT admins" };
 
 function errorsFor(changes: Record<string, unknown>): readonly string[] {
-  const r = parseConfig({ values: withConfig(dev, changes), secretKeys: new Set(), project: "keyless", stack: "dev" });
+  const r = parseConfig({ values: withConfig(dev, changes), secretKeys: new Set(devSecretKeys(dev)), project: "keyless", stack: "dev" });
   return r.ok ? [] : r.errors;
 }
 const withGallery = (patch: Record<string, unknown>) => ({ "keyless:gallery": { ...g, ...patch } });
@@ -30,7 +30,7 @@ const keylessOnly = "a gallery delegation only reads images, so keyless delegate
 
 describe("keyless:gallery accepted", () => {
   it("reads the dev stack's gallery with its defaults", () => {
-    const r = parseConfig({ values: dev, secretKeys: new Set(), project: "keyless", stack: "dev" });
+    const r = parseConfig({ values: dev, secretKeys: new Set(devSecretKeys(dev)), project: "keyless", stack: "dev" });
     if (!r.ok) throw new Error(r.errors.join("\n"));
     expect(r.config.gallery?.images.map((i) => i.name)).toEqual(["ubuntu-golden", "windows-golden"]);
     expect(r.config.gallery?.sharing.lighthouse).toMatchObject({ eligibleAuthorizations: [], allowRemovalByManagingTenant: true });

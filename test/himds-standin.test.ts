@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { ManagedIdentityCredential } from "@azure/identity";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { type Himds, startHimds } from "./support/himds-standin";
+import { agentTokensDir, ensureAgentTokensDir, type Himds, startHimds } from "./support/himds-standin";
 import { describeHere, runAsRoot } from "./support/namespace";
 
 // Keeps the HIMDS stand-in honest: Microsoft's own client (ManagedIdentityCredential, which uses
@@ -10,20 +10,15 @@ import { describeHere, runAsRoot } from "./support/namespace";
 // 4096 bytes, as the agent writes it; the tests run as root (or as root of a private user and mount
 // namespace, test/support/namespace.ts), so the directory is made here and removed after.
 
-const tokensDir = "/var/opt/azcmagent/tokens";
-const created: string[] = [];
+const tokensDir = agentTokensDir;
+let cleanupDir: () => void = () => undefined;
 const savedEnv = { IDENTITY_ENDPOINT: process.env.IDENTITY_ENDPOINT, IMDS_ENDPOINT: process.env.IMDS_ENDPOINT };
 let himds: Himds;
 const here = runAsRoot(__filename);
 
 beforeAll(async () => {
   if (!here) return;
-  for (const dir of ["/var/opt/azcmagent", tokensDir]) {
-    if (!existsSync(dir)) {
-      mkdirSync(dir, { mode: 0o750 });
-      created.unshift(dir);
-    }
-  }
+  cleanupDir = ensureAgentTokensDir();
   himds = await startHimds({ keyDir: tokensDir });
   process.env.IDENTITY_ENDPOINT = himds.identityEndpoint;
   process.env.IMDS_ENDPOINT = himds.imdsEndpoint;
@@ -35,7 +30,7 @@ afterAll(async () => {
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;
   }
-  for (const dir of created) if (readdirSync(dir).length === 0) rmSync(dir, { recursive: true });
+  cleanupDir();
 });
 
 describeHere(here)("HIMDS stand-in", () => {

@@ -66,7 +66,7 @@ describe("npm run plan (text)", () => {
     expect(r.stdout).toContain("Offline plan of keyless, stack dev");
     expect(r.stdout).toMatch(/\+ vault-kv {2}azure-native:keyvault:Vault/);
     for (const heading of ["Role grants:", "Warnings:", "Outputs:"]) expect(r.stdout).toContain(heading);
-    expect(r.stdout).toContain("Secrets the stack needs: none\n");
+    expect(r.stdout).toContain("Secrets the stack needs:\n  keyless:arcSecrets: set (encrypted in the stack file)\n");
     // Grants name the identity that holds the principal, with the role by name and the exact scope.
     expect(r.stdout).toMatch(/ {2}vm-identity-id \([0-9a-f-]{36}\) +ServicePrincipal +AcrPull +\/subscriptions\/.+\/registries\/crkeylessdev[a-z0-9]{4}\n/);
   });

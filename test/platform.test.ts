@@ -93,11 +93,14 @@ describe("providers and protection", () => {
 
   it("registers the platform's resource providers in the deploying subscription, and the platform waits for them", () => {
     const cmds = ofType(dev, "command:local:Command").filter((c) => c.name.startsWith("resource-providers-"));
-    // Compute and Network come from keyless:vm, enabled in the dev stack.
+    // Compute and Network come from keyless:vm, enabled in the dev stack; the three Arc ones from keyless:arc.
     expect(cmds.map((c) => c.name).sort()).toEqual([
       "resource-providers-microsoft.compute",
       "resource-providers-microsoft.containerregistry",
       "resource-providers-microsoft.containerservice",
+      "resource-providers-microsoft.guestconfiguration",
+      "resource-providers-microsoft.hybridcompute",
+      "resource-providers-microsoft.hybridconnectivity",
       "resource-providers-microsoft.keyvault",
       "resource-providers-microsoft.managedidentity",
       "resource-providers-microsoft.managedservices",

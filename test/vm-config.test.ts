@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { type KeylessConfig, parseConfig } from "../lib/config";
 import { isArm64Size, reservedAdminUsernames, subnetPrefix } from "../lib/config/vm";
 import { requiredNamespaces } from "../lib/resource-providers";
-import { stackConfig, withConfig } from "./support/harness";
+import { devSecretKeys, stackConfig, withConfig } from "./support/harness";
 
 // keyless:vm: pure table tests. Each bad value gets exactly one message naming the key, the value and the rule.
 
@@ -21,7 +21,7 @@ const privateKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA
 const galleryVersion = "/subscriptions/5d3f1a2b-7c4e-4f60-9a8b-1c2d3e4f5a6b/resourceGroups/rg-img/providers/Microsoft.Compute/galleries/gal_keyless_dev/images/docker-host/versions/1.0.0";
 
 function parse(vm: Record<string, unknown> | undefined) {
-  return parseConfig({ values: withConfig(dev, { "keyless:vm": vm }), secretKeys: new Set(), project: "keyless", stack: "dev" });
+  return parseConfig({ values: withConfig(dev, { "keyless:vm": vm }), secretKeys: new Set(devSecretKeys(dev)), project: "keyless", stack: "dev" });
 }
 
 function vmWith(changes: Record<string, unknown>): Record<string, unknown> {

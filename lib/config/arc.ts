@@ -15,6 +15,9 @@ import { guid, intRange, oneOf, pattern, strictObject, uniqueList } from "./rule
  */
 export const arcMachineName = pattern(/^(?=.{1,54}$)[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$/, "1-54 letters, digits and hyphens, starting and ending with a letter or digit");
 
+/** A Key Vault secret name: 1-127 letters, digits and hyphens (azure-docs key-vault/general/about-keys-secrets-certificates.md, "Object identifiers"). */
+const secretName = pattern(/^[0-9a-zA-Z-]{1,127}$/, "a Key Vault secret name (1-127 letters, digits and hyphens)");
+
 /** A Linux account name (useradd's default rule). */
 const linuxUser = pattern(/^[a-z_][a-z0-9_-]{0,31}$/, "a Linux account name (lowercase letters, digits, _ and -, at most 32)");
 
@@ -40,16 +43,47 @@ export const arcServer = strictObject({
 
 export const arc = strictObject({
   servers: uniqueList(arcServer, "server names", (s) => s.name.toLowerCase()).min(1, { error: "must list at least one server" }),
+  /**
+   * How `onboard: ssh` servers authenticate `azcmagent connect`. Optional as a whole: the default is
+   * access-token (a short-lived ARM token of the identity running `pulumi up`). A servicePrincipalId
+   * without a method keeps its earlier meaning, the service-principal method.
+   */
   onboarding: strictObject({
-    /** Application (client) id of the service principal that holds Azure Connected Machine Onboarding. */
-    servicePrincipalId: guid(),
+    /** access-token (default) or service-principal. */
+    method: oneOf(["access-token", "service-principal"]).optional(),
+    /** service-principal only: application (client) id of the principal that holds Azure Connected Machine Onboarding. */
+    servicePrincipalId: guid().optional(),
   }).optional(),
+  /** Principal type of the identity running `pulumi up` (User for `az login`, ServicePrincipal in CI): its probe-secret grant names it. */
+  deployerPrincipalType: oneOf(["User", "ServicePrincipal", "Group"]).default("User"),
   grants: strictObject({
-    /** Storage Blob Data Contributor on each container (names from keyless:storage.containers). */
+    /** Storage Blob Data Contributor on each container (names from keyless:storage.containers), limited by a condition to the server's own `<machine-name>/` path. */
     blobContainers: uniqueList(containerName, "container names").default([]),
     keyVault: oneOf(["none", "secrets-user", "secrets-and-certificates-user"]).default("secrets-user"),
-  }).default({ blobContainers: [], keyVault: "secrets-user" }),
+    /** secrets (default): one grant per secret (the probe secret and keyVaultSecrets); vault: the whole vault, only when asked for. */
+    keyVaultScope: oneOf(["secrets", "vault"]).default("secrets"),
+    /** Names of existing secrets every Arc server may read (secret scope), besides the probe secret. */
+    keyVaultSecrets: uniqueList(secretName, "secret names").default([]),
+  }).default({ blobContainers: [], keyVault: "secrets-user", keyVaultScope: "secrets", keyVaultSecrets: [] }),
 });
+
+/**
+ * Why a tag name or value cannot go through `azcmagent connect --tags`, or undefined. The syntax is
+ * a comma-delimited list of TagName=TagValue, single quotes around a name or value with a space
+ * (azure-docs azure-arc/servers/azcmagent-connect.md, `--tags`): a comma, an equals sign or a quote
+ * inside would be read as syntax, and control characters have no place in a tag or in the JSON
+ * config file the value travels in. Refused with a message rather than silently altered.
+ */
+export function agentTagProblem(s: string): string | undefined {
+  if (/[\u0000-\u001f\u007f]/.test(s)) return "a control character";
+  const m = /[,='"]/.exec(s);
+  return m ? `the character ${m[0]}` : undefined;
+}
+
+/** The onboarding method a validated keyless:arc uses. */
+export function onboardingMethod(a: Pick<ArcConfig, "onboarding">): "access-token" | "service-principal" {
+  return a.onboarding?.method ?? (a.onboarding?.servicePrincipalId !== undefined ? "service-principal" : "access-token");
+}
 
 /** Secret-only: `pulumi config set --secret --path 'keyless:arcSecrets.servicePrincipalSecret' ...`. */
 export const arcSecrets = strictObject({
@@ -64,7 +98,7 @@ export type ArcSecrets = z.output<typeof arcSecrets>;
 
 /** Cross-key checks of keyless:arc against keyless:storage and keyless:arcSecrets. */
 export function checkArc(
-  cfg: { arc?: ArcConfig; arcSecrets?: ArcSecrets; storage: { containers: readonly string[] } },
+  cfg: { arc?: ArcConfig; arcSecrets?: ArcSecrets; storage: { containers: readonly string[] }; tags?: Readonly<Record<string, string>> },
   ctx: z.core.$RefinementCtx,
 ): void {
   const a = cfg.arc;
@@ -86,19 +120,51 @@ export function checkArc(
     if (s.onboard === "ssh" && s.resourceGroup) {
       ctx.addIssue({ code: "custom", path: ["arc", "servers", i, "resourceGroup"], input: s.resourceGroup, message: "is only for onboard: existing; ssh servers join the stack's Arc resource group" });
     }
-    if (s.onboard === "ssh" && s.ssh) {
-      if (!a.onboarding) {
-        ctx.addIssue({ code: "custom", path: ["arc", "onboarding"], message: `is required when a server has onboard: ssh (${s.name}): the service principal azcmagent connects with, { servicePrincipalId }` });
-      }
-      if (nameOk && !cfg.arcSecrets?.sshPrivateKeys[s.name]) {
-        ctx.addIssue({ code: "custom", path: ["arcSecrets", "sshPrivateKeys", s.name], message: `is required for onboard: ssh server ${s.name} (pulumi config set --secret --path 'keyless:arcSecrets.sshPrivateKeys.${s.name}' < key)` });
-      }
+    if (s.onboard === "ssh" && s.ssh && nameOk && !cfg.arcSecrets?.sshPrivateKeys[s.name]) {
+      ctx.addIssue({ code: "custom", path: ["arcSecrets", "sshPrivateKeys", s.name], message: `is required for onboard: ssh server ${s.name} (pulumi config set --secret --path 'keyless:arcSecrets.sshPrivateKeys.${s.name}' < key)` });
     }
   });
-  if (a.servers.some((s) => s.onboard === "ssh") && !cfg.arcSecrets?.servicePrincipalSecret) {
-    ctx.addIssue({ code: "custom", path: ["arcSecrets", "servicePrincipalSecret"], message: "is required when a server has onboard: ssh (pulumi config set --secret --path 'keyless:arcSecrets.servicePrincipalSecret' ...)" });
+  // A key for a server that is not onboarded over SSH is a typo or a leftover: either way a private
+  // key the stack would carry for nothing. The value is never shown.
+  const sshServers = a.servers.filter((s) => s.onboard === "ssh").map((s) => s.name);
+  for (const name of Object.keys(cfg.arcSecrets?.sshPrivateKeys ?? {}).sort()) {
+    if (!sshServers.includes(name)) {
+      ctx.addIssue({ code: "custom", path: ["arcSecrets", "sshPrivateKeys", name], message: `is for no onboard: ssh server in keyless:arc.servers (${sshServers.join(", ") || "none"}); remove it (pulumi config rm --path 'keyless:arcSecrets.sshPrivateKeys.${name}')` });
+    }
   }
-  a.grants.blobContainers.forEach((c, i) => {
+  const method = onboardingMethod(a);
+  const anySsh = sshServers.length > 0;
+  const spSecret = cfg.arcSecrets?.servicePrincipalSecret !== undefined;
+  if (method === "access-token") {
+    if (a.onboarding?.servicePrincipalId !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["arc", "onboarding", "servicePrincipalId"], input: a.onboarding.servicePrincipalId, message: "is for method: service-principal only; with method: access-token the identity running `pulumi up` onboards" });
+    }
+    if (spSecret) {
+      ctx.addIssue({ code: "custom", path: ["arcSecrets", "servicePrincipalSecret"], message: "must not be set with keyless:arc.onboarding.method: access-token (a long-lived secret nothing uses); remove it (pulumi config rm --path 'keyless:arcSecrets.servicePrincipalSecret') or set method: service-principal" });
+    }
+  } else if (anySsh) {
+    if (a.onboarding?.servicePrincipalId === undefined) {
+      ctx.addIssue({ code: "custom", path: ["arc", "onboarding", "servicePrincipalId"], message: `is required with method: service-principal when a server has onboard: ssh (${sshServers[0]}): the application id azcmagent connects with` });
+    }
+    if (!spSecret) {
+      ctx.addIssue({ code: "custom", path: ["arcSecrets", "servicePrincipalSecret"], message: "is required with method: service-principal when a server has onboard: ssh (pulumi config set --secret --path 'keyless:arcSecrets.servicePrincipalSecret' ...)" });
+    }
+  }
+  if (anySsh) {
+    for (const [key, value] of Object.entries(cfg.tags ?? {})) {
+      const bad = agentTagProblem(key) ?? agentTagProblem(value);
+      if (bad) ctx.addIssue({ code: "custom", path: ["tags", key], input: value, message: `cannot be passed to azcmagent connect --tags (${bad}; its syntax is Name=Value,Name='Value with spaces' and has no escape for these): rename or drop the tag while keyless:arc onboards servers` });
+    }
+  }
+  if (a.grants.keyVault === "none" && a.grants.keyVaultSecrets.length > 0) {
+    ctx.addIssue({ code: "custom", path: ["arc", "grants", "keyVaultSecrets"], input: a.grants.keyVaultSecrets, message: "needs keyless:arc.grants.keyVault other than none (the role the servers read them with)" });
+  }
+  if (a.grants.keyVault === "secrets-and-certificates-user" && a.grants.keyVaultScope !== "vault") {
+    ctx.addIssue({ code: "custom", path: ["arc", "grants", "keyVault"], input: a.grants.keyVault, message: "grants certificates vault-wide: set keyless:arc.grants.keyVaultScope: vault to ask for that explicitly, or use secrets-user" });
+  }
+  // One message per bad key: a container list that is itself invalid already has its message.
+  const storageInvalid = ctx.issues.some((issue) => issue.path?.[0] === "storage");
+  if (!storageInvalid) a.grants.blobContainers.forEach((c, i) => {
     if (!cfg.storage.containers.includes(c)) {
       ctx.addIssue({ code: "custom", path: ["arc", "grants", "blobContainers", i], input: c, message: `must be one of keyless:storage.containers (${cfg.storage.containers.join(", ") || "none defined"})` });
     }

@@ -8,6 +8,7 @@ import { platformShape, reservedTagKeys } from "./platform";
 import { errorMap, strictObject } from "./rules";
 import { aks, aksIssues } from "./aks";
 import { vm, vmIssues } from "./vm";
+import { readStackFileFacts, type StackFileFacts } from "./stack-file-facts";
 
 // The one place config is read and validated. Components never read config: they get the typed
 // values below. `parseConfig` is pure (table-tested); `loadConfig` feeds it from the Pulumi runtime
@@ -57,6 +58,32 @@ export interface RawConfig {
   readonly secretKeys: ReadonlySet<string>;
   readonly project: string;
   readonly stack: string;
+  /**
+   * What the stack file says beyond the config map, when the program can read it: `secure:` leaves
+   * (secret-only keys are then checked leaf by leaf) and names YAML typed as something else.
+   */
+  readonly stackFile?: StackFileFacts;
+}
+
+/**
+ * Keys that would reach an object's prototype, or its constructor, when assigned: refused at every
+ * level, so `keyless:__proto__: {production: true}` or a `__proto__` map inside a value can never
+ * set what the validated config inherits (and so smuggle a plain-text secret past validation).
+ */
+const prototypeKeys: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
+
+/** Paths ("a.b[0].c") inside a decoded value that use a prototype key. */
+function prototypePaths(v: unknown, path: string): string[] {
+  if (Array.isArray(v)) return v.flatMap((x, i) => prototypePaths(x, `${path}[${i}]`));
+  if (v === null || typeof v !== "object") return [];
+  return Object.keys(v).flatMap((k) => (prototypeKeys.has(k) ? [`${path}.${k}`] : prototypePaths((v as Record<string, unknown>)[k], `${path}.${k}`)));
+}
+
+/** Every leaf (scalar) path inside a decoded value. */
+function leafPaths(v: unknown, path: string): string[] {
+  if (Array.isArray(v)) return v.flatMap((x, i) => leafPaths(x, `${path}[${i}]`));
+  if (v !== null && typeof v === "object") return Object.keys(v).flatMap((k) => leafPaths((v as Record<string, unknown>)[k], `${path}.${k}`));
+  return [path];
 }
 
 function decode(key: string, raw: string): unknown {
@@ -124,12 +151,17 @@ function crossChecks(cfg: Parsed, values: Readonly<Record<string, string>>): str
 
 /** Validate raw config; never throws on bad input. */
 export function parseConfig(raw: RawConfig): ParseResult {
-  const errors: string[] = [];
-  const input: Record<string, unknown> = {};
+  const errors: string[] = [...(raw.stackFile?.problems ?? [])];
+  // No prototype: a key named __proto__ is an ordinary (refused) key here, never the prototype.
+  const input: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const [fullKey, value] of Object.entries(raw.values)) {
     const [ns, ...rest] = fullKey.split(":");
     if (ns !== namespace) continue;
     const key = rest.join(":");
+    if (prototypeKeys.has(key)) {
+      errors.push(`${fullKey}: [value hidden] is not a config key: __proto__, constructor and prototype are refused at any level`);
+      continue;
+    }
     // `pulumi config set keyless:vm.size x` without --path makes one key with a dot in its name.
     const root = /^([A-Za-z]+)[.[]/.exec(key)?.[1];
     if (root !== undefined && Object.prototype.hasOwnProperty.call(rootSchema.shape, root)) {
@@ -137,7 +169,22 @@ export function parseConfig(raw: RawConfig): ParseResult {
       errors.push(`${fullKey}: is a key named "${key}" to Pulumi, not a path into ${namespace}:${root}; set it again with pulumi config set ${flags} '${fullKey}' (and remove this one with pulumi config rm '${fullKey}')`);
       continue;
     }
-    input[key] = decode(key, value);
+    const decoded = decode(key, value);
+    const protoAt = prototypePaths(decoded, fullKey);
+    if (protoAt.length > 0) {
+      for (const p of protoAt) errors.push(`${p}: [value hidden] is not a config key: __proto__, constructor and prototype are refused at any level`);
+      continue;
+    }
+    input[key] = decoded;
+    if (secretOnlyKeys.has(key) && raw.secretKeys.has(fullKey) && raw.stackFile) {
+      // The CLI marks the whole key secret when any leaf is; the stack file says which leaves are.
+      for (const leaf of leafPaths(decoded, fullKey)) {
+        if (!raw.stackFile.secretLeaves.has(leaf)) {
+          const path = leaf.slice(fullKey.length);
+          errors.push(`${leaf}: [value hidden] must be stored as a secret like every value under ${fullKey} (pulumi config set --secret --path '${fullKey}${path}' ...)`);
+        }
+      }
+    }
     if (secretOnlyKeys.has(key) && !raw.secretKeys.has(fullKey)) {
       errors.push(`${fullKey}: [value hidden] must be stored as a secret (pulumi config set --secret ${fullKey} ...)`);
     } else if (!secretOnlyKeys.has(key) && raw.secretKeys.has(fullKey)) {
@@ -205,7 +252,10 @@ export function loadConfig(): KeylessConfig {
   // PULUMI_CONFIG_SECRET_KEYS list the CLI passes to every program.
   const isConfigSecret = (runtimeConfig as unknown as { isConfigSecret(k: string): boolean }).isConfigSecret;
   const secretKeys = new Set(Object.keys(values).filter((k) => isConfigSecret(k)));
-  const result = parseConfig({ values, secretKeys, project: pulumi.getProject(), stack: pulumi.getStack() });
+  // The stack file, when the program can read it (the CLI runs it in the project directory; the
+  // offline plan names the file it planned in KEYLESS_STACK_FILE).
+  const stackFile = readStackFileFacts(process.env.KEYLESS_STACK_FILE ?? `Pulumi.${pulumi.getStack()}.yaml`);
+  const result = parseConfig({ values, secretKeys, project: pulumi.getProject(), stack: pulumi.getStack(), stackFile });
   if (!result.ok) {
     // RunError: Pulumi prints the message without a stack trace.
     throw new pulumi.RunError(`invalid configuration:\n  ${result.errors.join("\n  ")}`);

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Connect (or disconnect) this Linux server to Azure Arc with a service principal, non-interactively.
+# Connect (or disconnect) this Linux server to Azure Arc, non-interactively, with a short-lived ARM
+# access token of the deployer (method=access-token) or a service principal (sp-id=...).
 # Run as root by the ArcServer component over SSH:
-#   bash -c "<this script>" arc-onboard <connect|disconnect> key=value ... < secret-on-stdin
-# Keys: sp-id tenant-id subscription-id resource-group location resource-name tags cloud users
-# The service principal secret arrives on stdin only: it is written to a root-only file that
-# azcmagent reads with --config (Microsoft's advice, azure-docs azure-arc/servers/azcmagent-connect.md),
-# so it never appears on a command line, in `ps`, or in Pulumi's state or logs.
+#   bash -c "<this script>" arc-onboard <connect|disconnect> key=value ... < credential-on-stdin
+# Keys: method sp-id tenant-id subscription-id resource-group location resource-name tags cloud users
+# The credential (token or secret) arrives on stdin only: it is written to a root-only file that
+# azcmagent reads with --config (Microsoft's advice, azure-docs azure-arc/servers/azcmagent-connect.md;
+# the file's keys are the flags' long names, so "access-token" for --access-token), so it never
+# appears on a command line, in `ps`, or in Pulumi's logs.
 set -euo pipefail
 
 mode="${1:?usage: arc-onboard connect|disconnect key=value...}"
@@ -13,7 +15,12 @@ shift
 declare -A arg=()
 for kv in "$@"; do arg["${kv%%=*}"]="${kv#*=}"; done
 need() { [[ -n "${arg[$1]:-}" ]] || { echo "arc-onboard: missing $1=" >&2; exit 2; }; }
-need sp-id
+method="${arg[method]:-service-principal}"
+case "$method" in
+  access-token) ;;
+  service-principal) need sp-id ;;
+  *) echo "arc-onboard: unknown method $method" >&2; exit 2 ;;
+esac
 # Where /etc/profile.d and /etc/environment live; overridable only so tests can run the script.
 etc="${ARC_ETC_DIR:-/etc}"
 
@@ -25,13 +32,35 @@ fi
 umask 077
 workdir=$(mktemp -d /tmp/arc-onboard.XXXXXX)
 trap 'rm -rf "$workdir"' EXIT
-IFS= read -r secret || true
-if [[ -z "$secret" ]]; then
-  echo "arc-onboard: no service principal secret on stdin" >&2
-  exit 2
-fi
 json_escape() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '%s' "$s"; }
 config="$workdir/azcmagent.json"
+
+if [[ "$mode" == "disconnect" && "$method" == "access-token" ]]; then
+  # The token has expired by the time `pulumi destroy` runs. The stack has already deleted the
+  # machine resource with the deployer's live Azure CLI login; only the local agent state is left
+  # (azure-docs azure-arc/servers/azcmagent-disconnect.md, --force-local-only). stdin is not read.
+  if ! command -v azcmagent >/dev/null 2>&1; then
+    echo "arc-onboard: agent not installed, nothing to disconnect"
+    exit 0
+  fi
+  azcmagent disconnect --force-local-only
+  exit 0
+fi
+
+IFS= read -r secret || true
+if [[ -z "$secret" ]]; then
+  if [[ "$method" == "access-token" ]]; then
+    echo "arc-onboard: no access token on stdin" >&2
+  else
+    echo "arc-onboard: no service principal secret on stdin" >&2
+  fi
+  exit 2
+fi
+# A control character would end the JSON string early or corrupt it: refuse rather than alter.
+if [[ "$secret" =~ [[:cntrl:]] ]]; then
+  echo "arc-onboard: the credential on stdin holds a control character" >&2
+  exit 2
+fi
 
 if [[ "$mode" == "disconnect" ]]; then
   if ! command -v azcmagent >/dev/null 2>&1; then
@@ -61,22 +90,36 @@ if ! command -v azcmagent >/dev/null 2>&1; then
   bash "$workdir/install_linux_azcmagent.sh"
 fi
 
+for k in tenant-id subscription-id resource-group location resource-name tags cloud; do
+  if [[ "${arg[$k]:-}" =~ [[:cntrl:]] ]]; then
+    echo "arc-onboard: $k holds a control character" >&2
+    exit 2
+  fi
+done
+
 if azcmagent show 2>/dev/null | grep -Eq '^\s*Agent Status\s*:\s*Connected'; then
+  # Also what makes a re-run harmless: a connected machine is never re-onboarded, so the (possibly
+  # expired) credential is not used.
   echo "arc-onboard: already connected, not reconnecting"
 else
-  printf '{"service-principal-id":"%s","service-principal-secret":"%s","tenant-id":"%s","subscription-id":"%s","resource-group":"%s","location":"%s","resource-name":"%s","tags":"%s","cloud":"%s"}\n' \
-    "$(json_escape "${arg[sp-id]}")" "$(json_escape "$secret")" "$(json_escape "${arg[tenant-id]}")" \
+  if [[ "$method" == "access-token" ]]; then
+    auth="\"access-token\":\"$(json_escape "$secret")\""
+  else
+    auth="\"service-principal-id\":\"$(json_escape "${arg[sp-id]}")\",\"service-principal-secret\":\"$(json_escape "$secret")\""
+  fi
+  printf '{%s,"tenant-id":"%s","subscription-id":"%s","resource-group":"%s","location":"%s","resource-name":"%s","tags":"%s","cloud":"%s"}\n' \
+    "$auth" "$(json_escape "${arg[tenant-id]}")" \
     "$(json_escape "${arg[subscription-id]}")" "$(json_escape "${arg[resource-group]}")" "$(json_escape "${arg[location]}")" \
     "$(json_escape "${arg[resource-name]}")" "$(json_escape "${arg[tags]:-}")" "$(json_escape "${arg[cloud]:-AzureCloud}")" >"$config"
   azcmagent connect --config "$config"
 fi
 
-# Who may read the HIMDS key file: the himds group (the hand-made Arc onboarding: gpasswd -a $USER himds).
+# Who may read the HIMDS key file: the himds group (azure-docs azure-arc/servers/managed-identity-authentication.md).
 for u in ${arg[users]:-}; do
   gpasswd -a "$u" himds
 done
 
-# SDKs find the Arc identity through these two variables (the hand-made Arc identity flow); set them for every login and service.
+# SDKs find the Arc identity through these two variables (same doc); set them for every login and service.
 cat >"$etc/profile.d/azure-arc-identity.sh" <<'PROFILE'
 export IDENTITY_ENDPOINT=http://localhost:40342/metadata/identity/oauth2/token
 export IMDS_ENDPOINT=http://localhost:40342

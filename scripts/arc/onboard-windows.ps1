@@ -1,20 +1,35 @@
-# Windows twin of onboard-linux.sh: connect (or disconnect) this server to Azure Arc with a service
-# principal. The ArcServer component prepends the $Arc hashtable (non-secret values) and runs it with
-# powershell -EncodedCommand over SSH as an administrator; the service principal secret arrives on stdin
-# only and reaches azcmagent through a --config file readable by Administrators and SYSTEM alone
-# (azure-docs azure-arc/servers/azcmagent-connect.md, onboard-service-principal.md).
+# Windows twin of onboard-linux.sh: connect (or disconnect) this server to Azure Arc with a short-lived
+# ARM access token of the deployer ($Arc.Method 'access-token') or a service principal. The ArcServer
+# component runs a short encoded bootstrap over SSH as an administrator: it sets the $Arc hashtable
+# (non-secret values), reads stdin (first line: $Credential, the token or secret; the rest: this
+# script) and runs this script. The script never rides on the command line, which cmd.exe cuts at
+# 8,191 characters. The credential reaches azcmagent through a --config file readable by
+# Administrators and SYSTEM alone (azure-docs azure-arc/servers/azcmagent-connect.md: the file's keys
+# are the flags' long names; onboard-service-principal.md).
 $ErrorActionPreference = 'Stop'
 if (-not $Arc) { throw 'arc-onboard: $Arc parameters missing' }
+$tokenMethod = $Arc.Method -eq 'access-token'
+$azcmagent = Join-Path $env:ProgramW6432 'AzureConnectedMachineAgent\azcmagent.exe'
 
-$secret = [Console]::In.ReadLine()
-if (-not $secret) { [Console]::Error.WriteLine('arc-onboard: no service principal secret on stdin'); exit 2 }
+if ($Arc.Mode -eq 'disconnect' -and $tokenMethod) {
+  # The token has expired by the time `pulumi destroy` runs; the stack has already deleted the machine
+  # resource with the deployer's live Azure CLI login (azure-docs azcmagent-disconnect.md, --force-local-only).
+  if (-not (Test-Path $azcmagent)) { Write-Output 'arc-onboard: agent not installed, nothing to disconnect'; exit 0 }
+  & $azcmagent disconnect --force-local-only
+  exit $LASTEXITCODE
+}
+
+$secret = $Credential
+if (-not $secret) {
+  if ($tokenMethod) { [Console]::Error.WriteLine('arc-onboard: no access token on stdin') } else { [Console]::Error.WriteLine('arc-onboard: no service principal secret on stdin') }
+  exit 2
+}
 
 $dir = Join-Path $env:ProgramData ('arc-onboard-' + [guid]::NewGuid().ToString('N'))
 New-Item -ItemType Directory -Path $dir | Out-Null
 # Only SYSTEM and Administrators may read the directory that holds the secret.
 icacls $dir /inheritance:r /grant:r '*S-1-5-18:(OI)(CI)F' '*S-1-5-32-544:(OI)(CI)F' | Out-Null
 $config = Join-Path $dir 'azcmagent.json'
-$azcmagent = Join-Path $env:ProgramW6432 'AzureConnectedMachineAgent\azcmagent.exe'
 try {
   if ($Arc.Mode -eq 'disconnect') {
     if (-not (Test-Path $azcmagent)) { Write-Output 'arc-onboard: agent not installed, nothing to disconnect'; exit 0 }
@@ -37,13 +52,15 @@ try {
   }
   $status = & $azcmagent show 2>$null | Select-String -Pattern '^\s*Agent Status\s*:\s*Connected'
   if ($status) {
+    # A connected machine is never re-onboarded, so a re-run never uses the (possibly expired) credential.
     Write-Output 'arc-onboard: already connected, not reconnecting'
   } else {
-    @{
-      'service-principal-id' = $Arc.ServicePrincipalId; 'service-principal-secret' = $secret; 'tenant-id' = $Arc.TenantId
-      'subscription-id' = $Arc.SubscriptionId; 'resource-group' = $Arc.ResourceGroup; 'location' = $Arc.Location
-      'resource-name' = $Arc.ResourceName; 'tags' = $Arc.Tags; 'cloud' = 'AzureCloud'
-    } | ConvertTo-Json | Set-Content -Path $config -Encoding UTF8
+    $settings = @{
+      'tenant-id' = $Arc.TenantId; 'subscription-id' = $Arc.SubscriptionId; 'resource-group' = $Arc.ResourceGroup
+      'location' = $Arc.Location; 'resource-name' = $Arc.ResourceName; 'tags' = $Arc.Tags; 'cloud' = 'AzureCloud'
+    }
+    if ($tokenMethod) { $settings['access-token'] = $secret } else { $settings['service-principal-id'] = $Arc.ServicePrincipalId; $settings['service-principal-secret'] = $secret }
+    $settings | ConvertTo-Json | Set-Content -Path $config -Encoding UTF8
     & $azcmagent connect --config $config
     if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
   }

@@ -36,13 +36,22 @@ export interface PlanOptions {
   readonly allowPlaceholders?: boolean;
 }
 
+/**
+ * The dev stack file's secret keys that `values` still holds unchanged: what the CLI would mark secret
+ * for values derived from the dev stack (the default when a test names no secret keys).
+ */
+export function devSecretKeys(values: Readonly<Record<string, string>>): string[] {
+  const dev = stackConfig("dev");
+  return dev.secretKeys.filter((k) => values[k] !== undefined && values[k] === dev.values[k]);
+}
+
 /** Plan the real program (index.ts) with these config values. */
 export async function planProgram(values: Record<string, string>, options: PlanOptions = {}): Promise<Plan> {
   return runProgram({
     project: project.name,
     stack: options.stack ?? "dev",
     values,
-    secretKeys: options.secretKeys ?? [],
+    secretKeys: options.secretKeys ?? devSecretKeys(values),
     preview: options.preview,
     load: async () => {
       vi.resetModules(); // a fresh program each run; the SDK itself stays loaded

@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 
 // A stand-in for the Azure Connected Machine agent's HIMDS token endpoint, written from its protocol
-// (the hand-made Arc identity flow; azure-docs azure-arc/servers/managed-identity-authentication.md):
+// (azure-docs azure-arc/servers/managed-identity-authentication.md):
 //   GET /metadata/identity/oauth2/token?api-version=...&resource=... with "Metadata: true"
 //   -> 401, "WWW-Authenticate: Basic realm=<key file>"; the key file holds a fresh secret and is
 //      readable only by its owner (the agent keeps it readable by root and the himds group);
@@ -13,6 +13,26 @@ import { join } from "node:path";
 //   a wrong secret -> 401 again.
 // Tokens are JWTs with the claims Azurite's basic OAuth checks (iss, aud, nbf, exp, iat); they
 // are not signed for real, as Azurite's "basic" mode does not verify signatures.
+
+/** The agent's key-file directory on Linux; the only place a client may read a challenge's key file from. */
+export const agentTokensDir = "/var/opt/azcmagent/tokens";
+
+/**
+ * Make sure the agent's token directory exists (tests run as root, or in a namespace where it is
+ * theirs); returns a function that removes what this call created, if it is empty by then.
+ */
+export function ensureAgentTokensDir(): () => void {
+  const created: string[] = [];
+  for (const d of ["/var/opt/azcmagent", agentTokensDir]) {
+    if (!existsSync(d)) {
+      mkdirSync(d, { mode: 0o750 });
+      created.unshift(d);
+    }
+  }
+  return () => {
+    for (const d of created) if (existsSync(d) && readdirSync(d).length === 0) rmSync(d, { recursive: true });
+  };
+}
 
 export interface HimdsOptions {
   /** Directory for key files (the agent's is /var/opt/azcmagent/tokens). */
@@ -23,6 +43,8 @@ export interface HimdsOptions {
   readonly realmOverride?: string;
   /** Failure injection: write a different secret into the key file than the one it will accept. */
   readonly corruptKeyFile?: boolean;
+  /** Answer each request this many milliseconds late (so a test can watch the client's processes). */
+  readonly delayMs?: number;
 }
 
 export interface Himds {
@@ -57,6 +79,10 @@ export async function startHimds(options: HimdsOptions): Promise<Himds> {
   const issued: string[] = [];
   const keyFiles: string[] = [];
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (options.delayMs) setTimeout(() => handle(req, res), options.delayMs);
+    else handle(req, res);
+  });
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, { "Content-Type": "application/json", ...headers });
@@ -82,7 +108,7 @@ export async function startHimds(options: HimdsOptions): Promise<Himds> {
     const now = Math.floor(Date.now() / 1000);
     issued.push(resource);
     return send(200, { access_token: mintToken(audience), expires_in: "3600", expires_on: String(now + 3600), not_before: String(now - 60), resource, token_type: "Bearer" });
-  });
+  };
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
   return {

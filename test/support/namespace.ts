@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 
@@ -16,6 +16,20 @@ const root = resolve(__dirname, "../..");
 
 /** Whether this process is root (real, or root of a user namespace). */
 export const isRoot = process.getuid?.() === 0;
+
+/**
+ * Whether this process is root of the machine's own user namespace (its uid map is the identity map),
+ * not only of a private one: switching to another account (setpriv) needs that.
+ */
+export const isRealRoot = isRoot && readUidMap() === "0 0 4294967295";
+
+function readUidMap(): string | undefined {
+  try {
+    return readFileSync("/proc/self/uid_map", "utf8").trim().split(/\s+/).join(" ");
+  } catch {
+    return undefined;
+  }
+}
 
 /** The shell run inside the namespace before the command ("$@"): an empty /var/opt of its own. */
 export const inside = 'if [ -d /var/opt ]; then mount -t tmpfs -o mode=0755 keyless-var-opt /var/opt; else mount -t tmpfs -o mode=0755 keyless-var /var && mkdir -p /var/opt /var/tmp; fi && exec "$@"';

@@ -58,6 +58,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
+  // The program reads `secure:` leaves and YAML types from the file it is planned with.
+  process.env.KEYLESS_STACK_FILE = file;
   let plan: Plan;
   try {
     plan = await runProgram({

@@ -30,6 +30,8 @@ export interface Plan {
   readonly outputs: Record<string, unknown>;
   /** Warnings the program logged (pulumi.log.warn). */
   readonly warnings: string[];
+  /** By URN: inputs the engine keeps from state on updates (the ignoreChanges option); only resources that set it. */
+  readonly ignoreChanges?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface RunOptions {
@@ -104,6 +106,7 @@ interface Recorded {
   dependencies: string[];
   rawInputs: unknown;
   secretOutputs: string[];
+  ignoreChanges: string[];
 }
 
 let running = false;
@@ -144,6 +147,7 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
         dependencies: [...deps].sort(),
         rawInputs: req.getObject()?.toJavaScript() ?? {},
         secretOutputs: req.getAdditionalsecretoutputsList(),
+        ignoreChanges: req.getIgnorechangesList?.() ?? [],
       });
       return register(req, callback);
     };
@@ -183,7 +187,7 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
     // Inputs first: cleaning them collects every secret value, which the outputs must then hide.
     const inputs = recorded.map((r) => clean(r.rawInputs, secrets) as Record<string, unknown>);
     const resources: PlannedResource[] = recorded.map((r, i) => {
-      const { rawInputs: _raw, secretOutputs: _secretOutputs, ...rest } = r;
+      const { rawInputs: _raw, secretOutputs: _secretOutputs, ignoreChanges: _ignoreChanges, ...rest } = r;
       const raw = state.get(r.urn)?.state ?? rawOutputs.get(r.urn) ?? {};
       const outputs = redact(clean(raw, secrets), secrets) as Record<string, unknown>;
       for (const k of Object.keys(outputs)) if (r.secretOutputs.includes(k) || inputs[i][k] === SECRET) outputs[k] = SECRET;
@@ -192,7 +196,8 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
     const stackUrn = `urn:pulumi:${options.stack}::${options.project}::pulumi:pulumi:Stack::${options.project}-${options.stack}`;
     const outputs = redact(clean(rawOutputs.get(stackUrn) ?? {}, secrets), secrets) as Record<string, unknown>;
     resources.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
-    return { project: options.project, stack: options.stack, resources, outputs, warnings };
+    const ignoreChanges = Object.fromEntries(recorded.filter((r) => r.ignoreChanges.length > 0).map((r) => [r.urn, [...r.ignoreChanges].sort()]));
+    return { project: options.project, stack: options.stack, resources, outputs, warnings, ignoreChanges };
   } finally {
     console.warn = originalWarn;
     running = false;

@@ -49,11 +49,15 @@ export const azureOutputs: Record<string, (inputs: Inputs, name: string) => Stat
     name: i.vaultName,
     properties: { ...i.properties, vaultUri: `https://${i.vaultName}.vault.azure.net/` },
   }),
-  "azure-native:keyvault:Secret": (i) => ({
-    id: `${rgId(i)}/providers/Microsoft.KeyVault/vaults/${i.vaultName}/secrets/${i.secretName}`,
-    name: i.secretName,
-    properties: { secretUri: `https://${i.vaultName}.vault.azure.net/secrets/${i.secretName}`, secretUriWithVersion: `https://${i.vaultName}.vault.azure.net/secrets/${i.secretName}/${mockGuid(i.vaultName, i.secretName).replace(/-/g, "")}` },
-  }),
+  "azure-native:keyvault:Secret": (i, n) => {
+    // Without secretName azure-native auto-names the secret: the logical name and a random suffix.
+    const secretName = i.secretName ?? `${n}${mockGuid("autoname", n).slice(0, 8)}`;
+    return {
+      id: `${rgId(i)}/providers/Microsoft.KeyVault/vaults/${i.vaultName}/secrets/${secretName}`,
+      name: secretName,
+      properties: { secretUri: `https://${i.vaultName}.vault.azure.net/secrets/${secretName}`, secretUriWithVersion: `https://${i.vaultName}.vault.azure.net/secrets/${secretName}/${mockGuid(i.vaultName, secretName).replace(/-/g, "")}` },
+    };
+  },
   "azure-native:containerregistry:Registry": (i) => ({
     id: `${rgId(i)}/providers/Microsoft.ContainerRegistry/registries/${i.registryName}`,
     name: i.registryName,
@@ -271,6 +275,9 @@ export const invokeResults: Record<string, (inputs: Inputs) => State> = {
     subscriptionId: mockSubscriptionId,
     tenantId: mockTenantId,
   }),
+  // A fresh ARM access token at every call, as azure-native mints one per run; never shown (the
+  // program marks it secret). The counter lets tests see that a second run's new token changes nothing.
+  "azure-native:authorization:getClientToken": () => ({ token: `offline-plan-arm-token-${++mintedTokens}` }),
   "azure-native:compute:getVirtualMachineRunCommandByVirtualMachine": (i) => {
     const cmd = runCommands.get(runCommandKey(i.resourceGroupName, i.vmName, i.runCommandName));
     if (!cmd) throw new UnmockedInvokeError(`no run command ${i.runCommandName} on ${i.vmName} in ${i.resourceGroupName} was registered before it was read`);
@@ -284,6 +291,9 @@ export const invokeResults: Record<string, (inputs: Inputs) => State> = {
     return { id, name: i.machineName, type: "Microsoft.HybridCompute/machines", location: "japaneast", identity: { type: "SystemAssigned", principalId: mockGuid("principal", id.toLowerCase()), tenantId: mockTenantId }, status: "Connected" };
   },
 };
+
+/** How many access tokens the plan minted (getClientToken calls). */
+let mintedTokens = 0;
 
 /** Every getMachine lookup the program made, in order (tests check none runs at a brand-new preview). */
 export const machineLookups: string[] = [];

@@ -28,7 +28,9 @@ function strip(v: unknown): { value: unknown; secret: boolean } {
   }
   if (typeof v === "object" && v !== null) {
     let secret = false;
-    const out: Record<string, unknown> = {};
+    // No prototype: a `__proto__` key stays an own key (config validation refuses it by name)
+    // instead of silently becoming the object's prototype.
+    const out = Object.create(null) as Record<string, unknown>;
     for (const [k, x] of Object.entries(v)) {
       const p = strip(x);
       out[k] = p.value;
@@ -63,7 +65,7 @@ export function readProject(path: string): { name: string; defaults: Record<stri
 /** Config of one stack file, over the project's defaults. */
 export function readStackConfig(path: string, projectDefaults: Record<string, string> = {}): StackConfig {
   const doc = (parse(readFileSync(path, "utf8")) ?? {}) as { config?: Record<string, unknown> };
-  const values: Record<string, string> = { ...projectDefaults };
+  const values = Object.assign(Object.create(null) as Record<string, string>, projectDefaults);
   const secretKeys: string[] = [];
   for (const [key, raw] of Object.entries(doc.config ?? {})) {
     const { value, secret } = strip(raw);
