@@ -43,7 +43,7 @@ describe("keyless:gallery accepted", () => {
   });
 
   it("reads the app registration with its default audience", () => {
-    const r = parseConfig({ values: dev, secretKeys: new Set(), project: "keyless", stack: "dev" });
+    const r = parseConfig({ values: dev, secretKeys: new Set(devSecretKeys(dev)), project: "keyless", stack: "dev" });
     if (!r.ok) throw new Error(r.errors.join("\n"));
     expect(r.config.gallery?.sharing.appRegistration).toEqual({
       displayName: "Contoso image consumers",
