@@ -147,6 +147,15 @@ describe("workload identity federation and the demo", () => {
     expect(listNodeVmsScript).not.toContain("$(cat");
   });
 
+  it("aad-pod-identity: the add-on creates the demo namespace, so it is patched, not created (a create would fail with AlreadyExists)", () => {
+    expect(ofType(aad, "kubernetes:core/v1:Namespace")).toEqual([]);
+    const ns = resource(aad, "kubernetes:core/v1:NamespacePatch", "aks-demo-ns");
+    expect(ns.inputs.metadata).toEqual({ name: "demo" });
+    expect((resource(aad, "kubernetes:core/v1:Pod", "aks-demo-pod").inputs as any).metadata.namespace).toBe("demo");
+    // Workload Identity: nothing else creates it, Pulumi owns it.
+    expect(resource(wi, "kubernetes:core/v1:Namespace", "aks-demo-ns").inputs.metadata).toEqual({ name: "demo" });
+  });
+
   it("the aad-pod-identity pod is seed 003's demo: label, image, args, fieldRef env, Linux node", () => {
     const pod = resource(aad, "kubernetes:core/v1:Pod", "aks-demo-pod").inputs as any;
     const clientId = resource(aad, "azure-native:managedidentity:UserAssignedIdentity", "aks-pod-id").outputs.clientId;
