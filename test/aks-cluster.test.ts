@@ -42,6 +42,9 @@ describe("the cluster, in both modes", () => {
     expect(i).not.toHaveProperty("kubernetesVersion");
     expect(i.autoUpgradeProfile).toEqual({ upgradeChannel: "patch", nodeOSUpgradeChannel: "NodeImage" });
     expect(i.identity).toEqual({ type: "SystemAssigned" });
+    // No ranges: an explicit empty list, so removing the last range opens the API server (AKS keeps the
+    // old ranges when the profile is left out).
+    expect(i.apiServerAccessProfile).toEqual({ authorizedIPRanges: [] });
   });
 
   it("aad-pod-identity: the add-on binds the pod identity, after the preview feature is registered, and is tagged as acknowledged", () => {
