@@ -180,7 +180,11 @@ export class AksCluster extends pulumi.ComponentResource {
         // Azure CNI (the add-on requires it; kubenet only with an opt-in) with Calico network policy,
         // supported on Azure CNI (azure-aks-docs articles/aks/use-network-policies.md).
         networkProfile: { networkPlugin: "azure", networkPolicy: "calico", loadBalancerSku: "standard", outboundType: "loadBalancer" },
-        apiServerAccessProfile: args.apiServerAuthorizedIpRanges.length > 0 ? { authorizedIPRanges: [...args.apiServerAuthorizedIpRanges] } : undefined,
+        // Always sent, empty for "open": AKS keeps the ranges it has when the profile is left out of an
+        // update, so removing the last range would change nothing (crossplane-contrib/provider-upjet-azure#507);
+        // an empty list is what `az aks update --api-server-authorized-ip-ranges ""` sends to disable them
+        // (azure-aks-docs articles/aks/api-server-authorized-ip-ranges.md) and mspnp/aks-baseline's default.
+        apiServerAccessProfile: { authorizedIPRanges: [...args.apiServerAuthorizedIpRanges] },
         // The issuer stays on in both modes: it cannot be turned off once on, and a later switch to
         // Workload Identity then needs no cluster-level change besides the webhook.
         oidcIssuerProfile: { enabled: true },

@@ -52,7 +52,15 @@ export class AksDemo extends pulumi.ComponentResource {
       // The script retries for demoRetrySeconds; the pod's await must outlast it.
       customTimeouts: { create: "15m", update: "15m" },
     });
-    const ns = new corev1.Namespace(`${name}-ns`, { metadata: { name: args.namespace } }, child);
+    // The pod identity add-on creates the namespace of each pod identity itself (label
+    // addonmanager.kubernetes.io/mode: EnsureExists; Azure/aad-pod-identity#1204, Azure/AKS#2852), and
+    // @pulumi/kubernetes >= 4.29 creates objects client-side, failing with AlreadyExists on an existing
+    // one (pulumi-kubernetes CHANGELOG 4.29.0, #2926). With the add-on the namespace is only patched
+    // (server-side apply: created if missing, left to the add-on on destroy); otherwise Pulumi owns it.
+    const ns =
+      args.mode === "aad-pod-identity"
+        ? new corev1.NamespacePatch(`${name}-ns`, { metadata: { name: args.namespace } }, child)
+        : new corev1.Namespace(`${name}-ns`, { metadata: { name: args.namespace } }, child);
     const linux = { "kubernetes.io/os": "linux" };
     let pod: corev1.Pod;
     if (args.mode === "aad-pod-identity") {

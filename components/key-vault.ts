@@ -12,7 +12,7 @@ export interface KeyVaultArgs {
   readonly tenantId: pulumi.Input<string>;
   /** Purge protection; irreversible once on. */
   readonly purgeProtection: boolean;
-  /** Soft delete retention, 7-90 days. */
+  /** Soft delete retention, 7-90 days; set when the vault is created, never changed afterwards (Azure refuses it). */
   readonly softDeleteRetentionDays: number;
   /** Enabled or Disabled. */
   readonly publicNetworkAccess: "Enabled" | "Disabled";
@@ -60,7 +60,14 @@ export class KeyVault extends pulumi.ComponentResource {
         },
         tags: { ...args.tags },
       },
-      { parent: this, dependsOn: opts?.dependsOn },
+      {
+        parent: this,
+        dependsOn: opts?.dependsOn,
+        // The retention interval is fixed when the vault is created: "Once set, the retention policy
+        // interval cannot be changed" (azure-docs key-vault/general/soft-delete-overview.md); ARM refuses an
+        // update that changes it, so a later config change would fail every `pulumi up`. Kept at its first value.
+        ignoreChanges: ["properties.softDeleteRetentionInDays"],
+      },
     );
     this.vaultId = vault.id;
     this.vaultName = vault.name;

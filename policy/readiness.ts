@@ -236,6 +236,24 @@ export const readinessRules: readonly ReadinessRule[] = [
     },
   },
   {
+    name: "keyless-readiness-addon-namespace",
+    description:
+      "A namespace the AKS pod identity add-on creates (each pod identity's) is patched, not created: the add-on creates it itself (Azure/aad-pod-identity#1204, Azure/AKS#2852) and @pulumi/kubernetes 4.29+ fails a create of an existing object with AlreadyExists (its CHANGELOG, #2926).",
+    check: (graph) => {
+      const addonNamespaces = new Set<string>();
+      for (const c of graph.ofType(readinessTypes.cluster)) {
+        const profile = c.inputs.podIdentityProfile as { enabled?: unknown; userAssignedIdentities?: { namespace?: unknown }[] } | undefined;
+        if (profile?.enabled !== true) continue;
+        for (const i of profile.userAssignedIdentities ?? []) if (known(i.namespace)) addonNamespaces.add(i.namespace);
+      }
+      return graph.ofType("kubernetes:core/v1:Namespace").flatMap((n) => {
+        const name = (n.inputs.metadata as { name?: unknown } | undefined)?.name;
+        if (!known(name) || !addonNamespaces.has(name)) return [];
+        return [{ urn: n.urn, message: `creates namespace "${name}", which the pod identity add-on creates itself, so the create fails with AlreadyExists; patch it with kubernetes:core/v1:NamespacePatch instead` }];
+      });
+    },
+  },
+  {
     name: "keyless-readiness-principal-type",
     description:
       "A grant's principalType matches the principal it names: a managed identity is a ServicePrincipal (ARM refuses a mismatch; azure-docs role-based-access-control/role-assignments-template.md).",

@@ -42,6 +42,9 @@ describe("the cluster, in both modes", () => {
     expect(i).not.toHaveProperty("kubernetesVersion");
     expect(i.autoUpgradeProfile).toEqual({ upgradeChannel: "patch", nodeOSUpgradeChannel: "NodeImage" });
     expect(i.identity).toEqual({ type: "SystemAssigned" });
+    // No ranges: an explicit empty list, so removing the last range opens the API server (AKS keeps the
+    // old ranges when the profile is left out).
+    expect(i.apiServerAccessProfile).toEqual({ authorizedIPRanges: [] });
   });
 
   it("aad-pod-identity: the add-on binds the pod identity, after the preview feature is registered, and is tagged as acknowledged", () => {
@@ -145,6 +148,15 @@ describe("workload identity federation and the demo", () => {
     // The token is read by az itself (@file), never put on a command line.
     expect(listNodeVmsScript).toContain('--federated-token "@$AZURE_FEDERATED_TOKEN_FILE"');
     expect(listNodeVmsScript).not.toContain("$(cat");
+  });
+
+  it("aad-pod-identity: the add-on creates the demo namespace, so it is patched, not created (a create would fail with AlreadyExists)", () => {
+    expect(ofType(aad, "kubernetes:core/v1:Namespace")).toEqual([]);
+    const ns = resource(aad, "kubernetes:core/v1:NamespacePatch", "aks-demo-ns");
+    expect(ns.inputs.metadata).toEqual({ name: "demo" });
+    expect((resource(aad, "kubernetes:core/v1:Pod", "aks-demo-pod").inputs as any).metadata.namespace).toBe("demo");
+    // Workload Identity: nothing else creates it, Pulumi owns it.
+    expect(resource(wi, "kubernetes:core/v1:Namespace", "aks-demo-ns").inputs.metadata).toEqual({ name: "demo" });
   });
 
   it("the aad-pod-identity pod is the hand-made AKS pod identity flow's demo: label, image, args, fieldRef env, Linux node", () => {

@@ -17,7 +17,8 @@ describe("keyless:aks messages", () => {
     ["namespace not a DNS label", { demoNamespace: "Demo_NS" }, 'keyless:aks.demoNamespace: "Demo_NS" must be a DNS label: 1-63 lowercase letters, digits and hyphens, starting and ending with a letter or digit'],
     ["range not a CIDR", { apiServerAuthorizedIpRanges: ["10.0.0.0/33"] }, 'keyless:aks.apiServerAuthorizedIpRanges[0]: "10.0.0.0/33" must be an IPv4 address or CIDR such as 203.0.113.0/24'],
     ["group not a GUID", { adminGroupObjectIds: ["admins"] }, 'keyless:aks.adminGroupObjectIds[0]: "admins" must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)'],
-    ["version", { kubernetesVersion: "latest" }, 'keyless:aks.kubernetesVersion: "latest" must be a Kubernetes minor or patch version such as "1.33"'],
+    ["version", { kubernetesVersion: "latest" }, 'keyless:aks.kubernetesVersion: "latest" must be a Kubernetes minor version such as "1.33" (the patch auto-upgrade channel picks the patch; a pinned patch would be a downgrade after the first auto-upgrade, which AKS refuses)'],
+    ["patch version with the patch channel", { kubernetesVersion: "1.33.2" }, 'keyless:aks.kubernetesVersion: "1.33.2" must be a Kubernetes minor version such as "1.33" (the patch auto-upgrade channel picks the patch; a pinned patch would be a downgrade after the first auto-upgrade, which AKS refuses)'],
     ["kubelogin spn (needs a secret)", { kubeloginMode: "spn" }, 'keyless:aks.kubeloginMode: "spn" must be one of azurecli | workloadidentity | devicecode | interactive | msi | azd'],
     [
       "add-on without acknowledgement",

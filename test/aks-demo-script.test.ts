@@ -42,7 +42,7 @@ describe("list-node-vms.sh", () => {
     const r = run('case "$1 $2" in "vm list") echo 0;; "vmss list") echo aks-system-vmss;; esac');
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe("demo: OK identity c1 sees 0 VM(s) and scale set(s) [aks-system-vmss] in rg-nodes (no secret used)");
-    expect(r.calls.split("\n")[0]).toBe(`login --service-principal --username c1 --tenant t1 --federated-token @${join(r.dir, "token")} --allow-no-subscriptions --output none`);
+    expect(r.calls.split("\n")[0]).toBe(`login --service-principal --username c1 --tenant t1 --federated-token @${join(r.dir, "token")} --output none`);
     expect(r.calls).not.toContain("federated-jwt");
   });
 
@@ -57,6 +57,27 @@ describe("list-node-vms.sh", () => {
     expect(r.status).toBe(0);
     expect(r.calls.split("\n").filter(Boolean).map((l) => l.split(" ").slice(0, 2).join(" "))).toEqual(["login --service-principal", "login --service-principal", "login --service-principal", "vm list", "vm list", "vm list", "vmss list"]);
     expect(r.stdout).toContain("sees 2 VM(s)");
+  });
+
+  it("keeps logging in until the identity sees its subscription (az only accepts --subscription values it saw at login)", () => {
+    // A stub with az's profile behaviour: before the role assignment is visible, a login with
+    // --allow-no-subscriptions succeeds tenant-only and `--subscription s1` is then "not found" forever.
+    const r = run(
+      'profile="$(dirname "$0")/profile"\n' +
+        'if [ "$1" = login ]; then\n' +
+        '  if [ "$n" -le 2 ]; then\n' +
+        '    case "$*" in *--allow-no-subscriptions*) echo tenant > "$profile"; exit 0;; esac\n' +
+        '    echo "No subscriptions found for c1." >&2; exit 1\n' +
+        '  fi\n' +
+        '  echo s1 > "$profile"; exit 0\n' +
+        'fi\n' +
+        'if ! grep -qx s1 "$profile" 2>/dev/null; then echo "Subscription \'s1\' not found. Check the spelling and casing and try again." >&2; exit 1; fi\n' +
+        'case "$1 $2" in "vm list") echo 1;; "vmss list") echo aks-system-vmss;; esac',
+      { RETRY_SECONDS: "30" },
+    );
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.calls.split("\n").filter(Boolean).map((l) => l.split(" ").slice(0, 2).join(" "))).toEqual(["login --service-principal", "login --service-principal", "login --service-principal", "vm list", "vmss list"]);
   });
 
   it.each([

@@ -25,7 +25,7 @@ function fixture(): Map<string, R> {
   const st = r(["keyless:storage:BlobStorage", "azure-native:storage:StorageAccount"], "st", {}, [rStorage.urn]);
   const identity = r([aks, "azure-native:managedidentity:UserAssignedIdentity"], "pod-id", { resourceName: "id-demo" }, [rMi.urn], { principalId: "pid-1", name: "id-demo" });
   const feature = r([aks, "command:local:Command"], "feature", { create: "#!/usr/bin/env bash\naz feature register ...", environment: { FEATURE_NAMESPACE: "Microsoft.ContainerService", FEATURE_NAME: "EnablePodIdentityPreview" } }, [rCs.urn]);
-  const cluster = r([aks, "azure-native:containerservice:ManagedCluster"], "cluster", { podIdentityProfile: { enabled: true } }, [rCs.urn, feature.urn, identity.urn], {
+  const cluster = r([aks, "azure-native:containerservice:ManagedCluster"], "cluster", { podIdentityProfile: { enabled: true, userAssignedIdentities: [{ namespace: "demo" }] } }, [rCs.urn, feature.urn, identity.urn], {
     identityProfile: { kubeletidentity: { objectId: "kubelet-1" } },
   });
   const admin = r([aks, "azure-native:authorization:RoleAssignment"], "deployer-admin", { principalId: "deployer-1", principalType: "User", roleDefinitionId: roleDefinitionId("s", "Azure Kubernetes Service RBAC Cluster Admin") }, [cluster.urn]);
@@ -156,6 +156,22 @@ describe("readiness rules", () => {
       const m = fixture();
       m.set("vm-verify", without(m.get("vm-verify") as R, (m.get("vm-acrpull") as R).urn));
       expect(violations(m)).toEqual([[rule, "vm-verify", "runs as vm-id but does not wait for its grant vm-acrpull"]]);
+    });
+  });
+
+  describe("keyless-readiness-addon-namespace", () => {
+    const rule = "keyless-readiness-addon-namespace";
+    it("a Namespace created for a pod identity the add-on binds (the add-on creates it)", () => {
+      const m = fixture();
+      m.set("ns", { ...(m.get("ns") as R), inputs: { metadata: { name: "demo" } } });
+      expect(violations(m)).toEqual([[rule, "ns", 'creates namespace "demo", which the pod identity add-on creates itself, so the create fails with AlreadyExists; patch it with kubernetes:core/v1:NamespacePatch instead']]);
+    });
+    it("the same namespace patched, or another namespace created, is fine", () => {
+      const m = fixture();
+      const ns = m.get("ns") as R;
+      m.set("ns", { ...ns, type: "kubernetes:core/v1:NamespacePatch", urn: ns.urn.replace("kubernetes:core/v1:Namespace", "kubernetes:core/v1:NamespacePatch"), inputs: { metadata: { name: "demo" } } });
+      m.set("other", { ...ns, name: "other", urn: ns.urn.replace("::ns", "::other"), inputs: { metadata: { name: "apps" } } });
+      expect(violations(m)).toEqual([]);
     });
   });
 

@@ -18,7 +18,11 @@ export const aks = strictObject({
   acknowledgeDeprecatedPodIdentity: bool().default(false),
   nodeCount: intRange(1, 100).default(2),
   nodeVmSize: pattern(/^Standard_[A-Z]+[0-9]+(-[0-9]+)?[a-z]*(_[A-Za-z0-9]+)*$/, "an Azure VM size such as Standard_D2s_v5").default("Standard_D2s_v5"),
-  kubernetesVersion: pattern(/^1\.\d{1,2}(\.\d{1,2})?$/, 'a Kubernetes minor or patch version such as "1.33"').optional(),
+  // A minor only: the cluster's `patch` auto-upgrade channel moves it to newer patches, and a pinned
+  // patch would then be sent back as a downgrade on the next update, which AKS refuses (the ManagedCluster
+  // API's kubernetesVersion: "<major.minor> ... latest supported GA patch version is chosen automatically";
+  // Azure/terraform-azurerm-aks#281: with the patch channel specify only the minor version).
+  kubernetesVersion: pattern(/^1\.\d{1,2}$/, 'a Kubernetes minor version such as "1.33" (the patch auto-upgrade channel picks the patch; a pinned patch would be a downgrade after the first auto-upgrade, which AKS refuses)').optional(),
   demoNamespace: pattern(/^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "a DNS label: 1-63 lowercase letters, digits and hyphens, starting and ending with a letter or digit").default("demo"),
   adminGroupObjectIds: uniqueList(guid(), "Entra group object ids").default([]),
   apiServerAuthorizedIpRanges: uniqueList(pattern(ipv4Cidr, "an IPv4 address or CIDR such as 203.0.113.0/24"), "IPv4 CIDRs").default([]),

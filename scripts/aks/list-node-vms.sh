@@ -53,9 +53,14 @@ retry() {
   done
 }
 
+# No --allow-no-subscriptions: az keeps the subscriptions it saw at login, and `--subscription` below
+# only accepts one of them ("Subscription '<id>' not found", azure-cli azure/cli/core/_profile.py
+# `get_subscription`). A login that lands before the identity's role assignment is visible would
+# otherwise succeed tenant-only and every listing after it fail; without the flag az refuses the login
+# ("No subscriptions found"), so the retry waits for the grant too.
 if ! retry az login --service-principal --username "$AZURE_CLIENT_ID" --tenant "$AZURE_TENANT_ID" \
-  --federated-token "@$AZURE_FEDERATED_TOKEN_FILE" --allow-no-subscriptions --output none; then
-  fail "login" "az login with the federated token was refused for ${retry_seconds}s: ${out//$'\n'/ } (federated credential issuer/subject must match this cluster and service account)" 4
+  --federated-token "@$AZURE_FEDERATED_TOKEN_FILE" --output none; then
+  fail "login" "az login with the federated token was refused for ${retry_seconds}s: ${out//$'\n'/ } (federated credential issuer/subject must match this cluster and service account, and the identity sees its subscription only once its role assignment has propagated)" 4
 fi
 
 if ! retry az vm list --subscription "$SUBSCRIPTION_ID" --resource-group "$NODE_RESOURCE_GROUP" --query "length(@)" --output tsv; then
