@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { roleGuid } from "../lib/roles";
 import { renderDiagram } from "../tools/plan/diagram";
+import type { GrantRow } from "../tools/plan/grants";
 import { type PlannedResource, UNKNOWN } from "../tools/plan/engine";
 import { checkResources } from "../tools/plan/policy";
 import { planStack, root } from "./support/harness";
@@ -124,7 +125,7 @@ describe("npm run plan -- --diagram", () => {
   });
 
   it("draws each grant as holder -> target labelled with the role, found through property dependencies when ids are unknown", () => {
-    const doc = devDoc() as PlanDoc & { grants?: unknown };
+    const doc = devDoc() as PlanDoc & { grants?: GrantRow[] };
     delete doc.grants; // resolve from the resources alone
     const registry = byType(doc, "azure-native:containerregistry:Registry");
     doc.resources.push(

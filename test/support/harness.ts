@@ -29,6 +29,8 @@ export interface PlanOptions {
   readonly stack?: string;
   readonly secretKeys?: readonly string[];
   readonly preview?: boolean;
+  /** Values only Azure computes are unknown at preview, as in `pulumi preview` (default: realistic mock values). */
+  readonly previewUnknowns?: boolean;
 }
 
 /** Plan the real program (index.ts) with these config values. */
@@ -39,6 +41,7 @@ export async function planProgram(values: Record<string, string>, options: PlanO
     values,
     secretKeys: options.secretKeys ?? [],
     preview: options.preview,
+    previewUnknowns: options.previewUnknowns,
     load: async () => {
       vi.resetModules(); // a fresh program each run; the SDK itself stays loaded
       return import("../../index");

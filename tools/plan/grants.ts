@@ -82,6 +82,22 @@ export interface Index {
   readonly principals: Map<string, { label: string; kind: WorkloadKind; workload: string }>;
   /** Known ARM ids -> resource. */
   readonly ids: Map<string, PlannedResource>;
+  /** User-assigned identity URN -> the workload that signs in with it (a VM, an AKS pod). */
+  readonly users: Map<string, { kind: WorkloadKind; workload: string }>;
+}
+
+/** Who uses a user-assigned identity, from the resources that take it (linear: one look at each). */
+function identityUser(r: PlannedResource, byUrn: Map<string, PlannedResource>): { urns: string[]; kind: WorkloadKind; workload: string } | undefined {
+  const deps = r.propertyDependencies ?? {};
+  const uais = (key: string) => (deps[key] ?? []).filter((u) => byUrn.get(u)?.type === "azure-native:managedidentity:UserAssignedIdentity");
+  if (r.type === "azure-native:compute:VirtualMachine") return { urns: uais("identity"), kind: "VM", workload: String(r.inputs.vmName ?? r.name) };
+  if (r.type === "azure-native:managedidentity:FederatedIdentityCredential") {
+    // Workload Identity: a pod running as this Kubernetes service account gets the identity's token.
+    const subject = String(r.inputs.subject ?? "").replace(/^system:serviceaccount:/, "").replace(":", "/");
+    return { urns: uais("resourceName"), kind: "AKS pod", workload: `pods as ${subject}` };
+  }
+  if (r.type === "azure-native:containerservice:ManagedCluster") return { urns: uais("podIdentityProfile"), kind: "AKS pod", workload: `pods bound by AAD Pod Identity (${r.inputs.resourceName ?? r.name})` };
+  return undefined;
 }
 
 /** One pass over the resources: everything grant resolution looks up. */
@@ -89,11 +105,16 @@ export function indexPlan(plan: PlanLike): Index {
   const byUrn = new Map<string, PlannedResource>();
   const principals: Index["principals"] = new Map();
   const ids = new Map<string, PlannedResource>();
+  for (const r of plan.resources) byUrn.set(r.urn, r);
+  const users: Index["users"] = new Map();
   for (const r of plan.resources) {
-    byUrn.set(r.urn, r);
+    const u = identityUser(r, byUrn);
+    if (u) for (const urn of u.urns) if (!users.has(urn)) users.set(urn, { kind: u.kind, workload: u.workload });
+  }
+  for (const r of plan.resources) {
     if (known(r.outputs.id)) ids.set(r.outputs.id, r);
     if (r.type === "azure-native:managedidentity:UserAssignedIdentity" && known(r.outputs.principalId)) {
-      principals.set(r.outputs.principalId, { ...identityHolder(r), workload: String(r.inputs.resourceName ?? r.name) });
+      principals.set(r.outputs.principalId, { ...identityHolder(r), ...(users.get(r.urn) ?? { workload: String(r.inputs.resourceName ?? r.name) }) });
     }
     const identity = r.outputs.identity as { principalId?: unknown } | undefined;
     if (known(identity?.principalId)) {
@@ -102,10 +123,10 @@ export function indexPlan(plan: PlanLike): Index {
       principals.set(identity.principalId, { label: `${name} (system identity)`, kind, workload: name });
     }
     const kubelet = (r.outputs.identityProfile as { kubeletidentity?: { objectId?: unknown } } | undefined)?.kubeletidentity?.objectId;
-    if (known(kubelet)) principals.set(kubelet, { label: `${r.inputs.resourceName ?? r.name} (kubelet identity)`, kind: "AKS kubelet", workload: String(r.inputs.resourceName ?? r.name) });
+    if (known(kubelet)) principals.set(kubelet, { label: `${r.inputs.resourceName ?? r.name} (kubelet identity)`, kind: "AKS kubelet", workload: `nodes of ${r.inputs.resourceName ?? r.name}` });
   }
   principals.set(mockDeployerObjectId, { label: "the deploying principal", kind: "deployer", workload: "pulumi up" });
-  return { byUrn, principals, ids };
+  return { byUrn, principals, ids, users };
 }
 
 /** A user-assigned identity is the identity of the workload that uses it: an AKS pod (federated) or a VM. */
@@ -128,12 +149,12 @@ function holderOf(ix: Index, grant: PlannedResource): { label: string; kind: Wor
     const from = ix.byUrn.get(urn);
     if (!from) continue;
     const name = String(from.inputs[kinds[from.type]?.[0] ?? "name"] ?? from.name);
-    if (from.type === "azure-native:managedidentity:UserAssignedIdentity") return { ...identityHolder(from), workload: name };
+    if (from.type === "azure-native:managedidentity:UserAssignedIdentity") return { ...identityHolder(from), ...(ix.users.get(from.urn) ?? { workload: name }) };
     if (from.type === "azure-native:containerservice:ManagedCluster") {
       // A grant reads either the kubelet identity (identityProfile.kubeletidentity) or the cluster's
       // own; both come from the cluster resource, so the grant's own name says which.
       return /kubelet/i.test(`${grant.name} ${grant.inputs.description ?? ""}`)
-        ? { label: `${name} (kubelet identity)`, kind: "AKS kubelet", workload: name }
+        ? { label: `${name} (kubelet identity)`, kind: "AKS kubelet", workload: `nodes of ${name}` }
         : { label: `${name} (system identity)`, kind: "AKS cluster", workload: name };
     }
     if (from.type === "azure-native:compute:VirtualMachine") return { label: `${name} (system identity)`, kind: "VM", workload: name };
@@ -146,8 +167,9 @@ function holderOf(ix: Index, grant: PlannedResource): { label: string; kind: Wor
     return { label: `${machine} (system identity)`, kind: "Arc server", workload: machine };
   }
   if (known(principal)) {
+    // A principal named in the stack's config (a consumer's group or service principal).
     const type = String(grant.inputs.principalType ?? "principal");
-    return { label: `${type} ${principal}`, kind: "principal", workload: principal };
+    return { label: `${type} ${principal} (from config)`, kind: "principal", workload: `${type} ${principal}` };
   }
   return { label: UNKNOWN, kind: "principal", workload: UNKNOWN };
 }
