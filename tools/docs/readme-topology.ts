@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   process.stdout.write(stale.length === 0 ? "docs from the dev plan are current\n" : `updated ${stale.join(", ")}\n`);
 }
 
-if (require.main === module) {
+if (typeof require !== "undefined" && require.main === module) {
   main().catch((err) => {
     process.stderr.write(`docs: ${(err as Error).message}\n`);
     process.exitCode = 1;
