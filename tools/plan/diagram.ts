@@ -33,10 +33,16 @@ export function renderDiagram(plan: Pick<Plan, "resources"> & { grants?: readonl
 
   const lines = ["flowchart LR"];
   const placed = new Set<string>();
+  const inGroup = new Map<unknown, PlannedResource[]>();
+  for (const r of azure) {
+    const list = inGroup.get(r.inputs.resourceGroupName) ?? [];
+    list.push(r);
+    inGroup.set(r.inputs.resourceGroupName, list);
+  }
   for (const g of groups) {
     const rgName = String(g.inputs.resourceGroupName ?? g.name);
     lines.push(`  subgraph ${ids.get(g.urn)}["${label(`resource group ${rgName}`)}"]`);
-    for (const r of azure.filter((x) => x.inputs.resourceGroupName === rgName)) {
+    for (const r of inGroup.get(rgName) ?? []) {
       lines.push(node(r));
       placed.add(r.urn);
     }

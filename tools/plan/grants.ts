@@ -194,6 +194,8 @@ function targetOf(ix: Index, grant: PlannedResource): string {
 /** Every role assignment and Lighthouse authorization in the plan, in plan (URN) order. */
 export function grantRows(plan: PlanLike, ix: Index = indexPlan(plan)): GrantRow[] {
   const rows: GrantRow[] = [];
+  const assignments = new Map<string, PlannedResource>();
+  for (const r of plan.resources) if (r.type === "azure-native:managedservices:RegistrationAssignment") assignments.set(r.parent, r);
   for (const r of plan.resources) {
     if (r.type === "azure-native:authorization:RoleAssignment") {
       const holder = holderOf(ix, r);
@@ -215,7 +217,7 @@ export function grantRows(plan: PlanLike, ix: Index = indexPlan(plan)): GrantRow
     } else if (r.type === "azure-native:managedservices:RegistrationDefinition") {
       const props = (r.inputs.properties ?? {}) as { managedByTenantId?: unknown; authorizations?: unknown; eligibleAuthorizations?: unknown };
       const tenant = known(props.managedByTenantId) ? props.managedByTenantId : UNKNOWN;
-      const assignment = plan.resources.find((a) => a.type === "azure-native:managedservices:RegistrationAssignment" && a.parent === r.parent);
+      const assignment = assignments.get(r.parent);
       const scope = assignment && known(assignment.inputs.scope) ? displayScope(assignment.inputs.scope) : UNKNOWN;
       const target = assignment && known(assignment.inputs.scope) ? (ix.ids.get(assignment.inputs.scope) ? resourceLabel(ix.ids.get(assignment.inputs.scope) as PlannedResource) : scopeLabel(assignment.inputs.scope)) : UNKNOWN;
       const list = [...((props.authorizations as unknown[]) ?? []), ...((props.eligibleAuthorizations as unknown[]) ?? [])] as { principalId?: unknown; principalIdDisplayName?: unknown; roleDefinitionId?: unknown }[];

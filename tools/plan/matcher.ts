@@ -3,8 +3,10 @@
 // O(M x N) as testing each secret with `includes` does. Used for secrets (redaction) and for values
 // only Azure computes (unknown at preview).
 
+// Works on UTF-16 code units: a literal match of code units is a literal match of the string.
+
 interface Node {
-  readonly next: Map<string, number>;
+  readonly next: Map<number, number>;
   fail: number;
   /** Length of the longest pattern ending here (0: none), following fail links included. */
   out: number;
@@ -20,7 +22,8 @@ export class Matcher {
       if (p.length === 0) continue;
       size++;
       let n = 0;
-      for (const ch of p) {
+      for (let i = 0; i < p.length; i++) {
+        const ch = p.charCodeAt(i);
         let to = this.nodes[n].next.get(ch);
         if (to === undefined) {
           to = this.nodes.length;
@@ -47,49 +50,49 @@ export class Matcher {
     }
   }
 
-  private step(n: number, ch: string): number {
+  private step(n: number, ch: number): number {
     while (n !== 0 && !this.nodes[n].next.has(ch)) n = this.nodes[n].fail;
     return this.nodes[n].next.get(ch) ?? 0;
   }
 
   /** Whether any pattern occurs in text. */
   test(text: string): boolean {
-    if (this.size === 0) return false;
+    return this.firstEnd(text) >= 0;
+  }
+
+  /** Index of the last code unit of the first match, or -1. */
+  private firstEnd(text: string): number {
+    if (this.size === 0) return -1;
     let n = 0;
-    for (const ch of text) {
-      n = this.step(n, ch);
-      if (this.nodes[n].out > 0) return true;
+    for (let i = 0; i < text.length; i++) {
+      n = this.step(n, text.charCodeAt(i));
+      if (this.nodes[n].out > 0) return i;
     }
-    return false;
+    return -1;
   }
 
   /** text with every occurrence of a pattern (longest at each end position, overlaps merged) replaced by `by`. */
   replace(text: string, by: string): string {
-    if (this.size === 0) return text;
-    const chars = [...text];
-    // Mark covered character ranges, then rebuild: linear in the text.
-    const coverEnd: number[] = [];
+    // Most strings hold no secret: one scan, no allocation.
+    if (this.firstEnd(text) < 0) return text;
+    // Covered ranges [start, end], overlaps merged as they come, then one rebuild.
+    const ranges: [number, number][] = [];
     let n = 0;
-    let any = false;
-    for (let i = 0; i < chars.length; i++) {
-      n = this.step(n, chars[i]);
+    for (let i = 0; i < text.length; i++) {
+      n = this.step(n, text.charCodeAt(i));
       const len = this.nodes[n].out;
-      if (len > 0) {
-        any = true;
-        const start = i - len + 1;
-        coverEnd[start] = Math.max(coverEnd[start] ?? -1, i);
-      }
+      if (len === 0) continue;
+      // Ends only grow, so a new match can only overlap the ranges at the end of the list.
+      let start = i - len + 1;
+      while (ranges.length > 0 && ranges[ranges.length - 1][1] >= start) start = Math.min(start, (ranges.pop() as [number, number])[0]);
+      ranges.push([start, i]);
     }
-    if (!any) return text;
     let out = "";
-    let until = -1;
-    for (let i = 0; i < chars.length; i++) {
-      if (coverEnd[i] !== undefined && coverEnd[i] > until) {
-        if (i > until) out += by;
-        until = coverEnd[i];
-      }
-      if (i > until) out += chars[i];
+    let at = 0;
+    for (const [start, end] of ranges) {
+      out += text.slice(at, start) + by;
+      at = end + 1;
     }
-    return out;
+    return out + text.slice(at);
   }
 }

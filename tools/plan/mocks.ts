@@ -22,9 +22,13 @@ export const unknownSentinel = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 let previewUnknowns = false;
 
 /**
- * At preview, answer as the engine answers for a resource it has not created yet: every value
- * Azure computes is unknown, and only what the request itself carries (its inputs, echoed at the
- * same path, and its name) is known. Off by default: tests assert on the realistic values.
+ * At preview, answer as the engine answers for a resource it has not created yet: its outputs are
+ * its inputs, and every property the inputs do not set is unknown (azure-native's PreviewOutputs,
+ * pulumi-azure-native provider/pkg/convert: "maps them to the outputs shape, adding unknowns for
+ * all properties that are not defined in inputs"; the engine does the same, pulumi/pulumi#3245), so
+ * `id`, `name`, principal ids and endpoints are unknown ("inputs set by the output of other resources that are being created ...
+ * simply records unknown", https://www.pulumi.com/docs/iac/concepts/update-plans/). Off by default:
+ * tests assert on the realistic values.
  */
 export function setPreviewUnknowns(on: boolean): void {
   previewUnknowns = on;
@@ -38,14 +42,13 @@ export function resetMocks(): void {
 }
 
 /** computed with every leaf the request does not carry replaced by the unknown sentinel. */
-function unknownExceptEchoed(computed: unknown, input: unknown, topInputs: Inputs, top: boolean, key: string): unknown {
-  if (Array.isArray(computed)) return computed.map((c, i) => unknownExceptEchoed(c, Array.isArray(input) ? input[i] : undefined, topInputs, false, ""));
+function unknownExceptEchoed(computed: unknown, input: unknown): unknown {
+  if (Array.isArray(computed)) return computed.map((c, i) => unknownExceptEchoed(c, Array.isArray(input) ? input[i] : undefined));
   if (computed !== null && typeof computed === "object") {
     const inp = input !== null && typeof input === "object" ? (input as Inputs) : {};
-    return Object.fromEntries(Object.entries(computed).map(([k, v]) => [k, unknownExceptEchoed(v, inp[k], topInputs, false, k)]));
+    return Object.fromEntries(Object.entries(computed).map(([k, v]) => [k, unknownExceptEchoed(v, inp[k])]));
   }
   if (computed === undefined || computed === input) return computed;
-  if (top && key === "name" && Object.values(topInputs).includes(computed)) return computed;
   return unknownSentinel;
 }
 
@@ -339,7 +342,7 @@ export const mocks: pulumi.runtime.Mocks = {
     const computed = unknownWhereBuiltFromUnknown(azureOutputs[args.type]?.(args.inputs, args.name) ?? genericOutputs(args.type, args.inputs, args.name)) as State;
     if (previewUnknowns && pulumi.runtime.isDryRun()) {
       const state: State = { ...args.inputs };
-      for (const [k, v] of Object.entries(computed)) state[k] = unknownExceptEchoed(v, args.inputs[k], args.inputs, true, k);
+      for (const [k, v] of Object.entries(computed)) state[k] = unknownExceptEchoed(v, args.inputs[k]);
       // An empty id is the engine's "not created yet": the SDK reads it as unknown.
       return { id: "", state };
     }

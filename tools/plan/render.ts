@@ -68,7 +68,15 @@ const runTypes: Record<string, string> = {
 
 /** The machine a resource acts on: its inputs' machine or VM name, else the ArcServer component it sits in. */
 function machineOf(byUrn: Map<string, PlannedResource>, r: PlannedResource): string {
-  for (const v of [r.inputs.machineName, r.inputs.vmName]) if (typeof v === "string" && v !== UNKNOWN) return v;
+  for (const key of ["machineName", "vmName"]) {
+    const v = r.inputs[key];
+    if (typeof v === "string" && v !== UNKNOWN) return v;
+    // Unknown at preview when it is read from the machine resource: name it from that resource's inputs.
+    for (const urn of r.propertyDependencies?.[key] ?? []) {
+      const from = byUrn.get(urn)?.inputs[key];
+      if (typeof from === "string" && from !== UNKNOWN) return from;
+    }
+  }
   const parent = byUrn.get(r.parent);
   const fleet = parent ? byUrn.get(parent.parent) : undefined;
   if (parent?.type === "keyless:arc:ArcServer") return fleet && parent.name.startsWith(`${fleet.name}-`) ? parent.name.slice(fleet.name.length + 1) : parent.name;
