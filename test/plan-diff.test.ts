@@ -102,3 +102,28 @@ describe("npm run plan -- --plan-file NEW --diff OLD", () => {
     expect(r.stdout).toBe(renderDiff(diffPlans(base, head), "dev"));
   });
 });
+
+describe("npm run plan -- --stack dev --diff BASE.json", () => {
+  it("compares the program's plan with a saved one: a resource the base lacks, one it had, a changed input, a grant", () => {
+    const cli = (...args: string[]) => spawnSync(process.execPath, ["--require", join(root, "tools/runtime/register.cjs"), join(root, "tools/plan/cli.ts"), ...args], { cwd: root, encoding: "utf8" });
+    const doc = JSON.parse(cli("--stack", "dev", "--json").stdout);
+    const gone = doc.resources.findIndex((r: { name: string }) => r.name === "storage-arcupload");
+    const [container] = doc.resources.splice(gone, 1);
+    const extra = { ...container, urn: container.urn.replace("storage-arcupload", "storage-legacy"), name: "storage-legacy", inputs: { ...container.inputs, containerName: "legacy" } };
+    doc.resources.push(extra);
+    const account = doc.resources.find((r: { type: string }) => r.type === "azure-native:storage:StorageAccount");
+    account.inputs.minimumTlsVersion = "TLS1_0";
+    const acr = doc.grants.findIndex((g: { role: string }) => g.role === "AcrPull");
+    const [dropped] = doc.grants.splice(acr, 1);
+    const file = join(mkdtempSync(join(tmpdir(), "keyless-diff-")), "base.json");
+    writeFileSync(file, JSON.stringify(doc));
+    const r = cli("--stack", "dev", "--diff", file);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^### Plan diff, stack dev: 1 added, 1 removed, 1 changed, grants \+1 -0\n/);
+    expect(r.stdout).toContain("- added `storage-arcupload (azure-native:storage:BlobContainer)`");
+    expect(r.stdout).toContain("- removed `storage-legacy (azure-native:storage:BlobContainer)`");
+    expect(r.stdout).toContain('  - `minimumTlsVersion`: "TLS1_0" -> "TLS1_2"');
+    expect(r.stdout).toContain(`- granted: ${dropped.holder} -> AcrPull -> ${dropped.target}`);
+    expect(r.stdout).not.toMatch(/04da6b54|offline-plan-placeholder-secret/);
+  });
+});

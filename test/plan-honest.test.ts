@@ -119,6 +119,16 @@ describe("redaction hides secrets, not words", () => {
     expect(resource(plan, "azure-native:hybridcompute:MachineRunCommand", "arc-arc-lnx-01-verify").inputs.machineName).not.toBe(SECRET);
   });
 
+  it("shows the dev stack's gallery sku ubuntu-24_04 when an Arc server's SSH user is ubuntu", async () => {
+    const dev = readStackConfig(resolve(root, "Pulumi.dev.yaml"), project.defaults);
+    const values = { ...dev.values, "keyless:storage": fleet.values["keyless:storage"], "keyless:arc": fleet.values["keyless:arc"], "keyless:arcSecrets": fleet.values["keyless:arcSecrets"] };
+    const plan = await planProgram(values, { secretKeys: [...dev.secretKeys, ...fleet.secretKeys] });
+    const skus = ofType(plan, "azure-native:compute:GalleryImage").map((r) => (r.inputs.identifier as { sku: string }).sku);
+    expect(skus).toContain("ubuntu-24_04");
+    expect(ofType(plan, "command:remote:Command")).toHaveLength(2);
+    expect(JSON.stringify(plan)).not.toContain("offline-plan-placeholder-secret");
+  });
+
   it("hides a secret config leaf inside any string, and shows ubuntu-24_04 and host names next to an SSH user named ubuntu", async () => {
     const plan = await runProgram({
       project: "keyless",
