@@ -98,6 +98,17 @@ describe("the dev stack's grants name every holder", async () => {
   });
 });
 
+describe("direct sharing counts as access", async () => {
+  const c = readStackConfig(resolve(root, "stacks/gallery-direct.yaml"), project.defaults);
+  const plan = await planProgram(c.values, { stack: "gallery-direct", secretKeys: c.secretKeys });
+  it("each shared tenant and subscription reaches the gallery", () => {
+    expect(grantRows(plan).map((g) => `${g.holder} -> ${g.role} -> ${g.target} (${g.via})`)).toEqual([
+      expect.stringMatching(/^tenant 11111111-1111-4111-8111-111111111111 \(direct share\) -> use shared images -> gal_\w+ \(image gallery\) \(direct sharing\)$/),
+      expect.stringMatching(/^subscription 99999999-9999-4999-8999-999999999999 \(direct share\) -> use shared images -> gal_\w+ \(image gallery\) \(direct sharing\)$/),
+    ]);
+  });
+});
+
 describe("redaction hides secrets, not words", () => {
   it("shows grant descriptions, machine names, an SSH user named Administrator and host-like text; hides the secret everywhere", async () => {
     const servers = [

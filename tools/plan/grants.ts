@@ -214,6 +214,30 @@ export function grantRows(plan: PlanLike, ix: Index = indexPlan(plan)): GrantRow
         description: String(r.inputs.description ?? ""),
         via: "role assignment",
       });
+    } else if (r.type === "command:local:Command" && /^az sig share add /.test(String(r.inputs.create ?? ""))) {
+      // Direct sharing (components/image-gallery.ts): tenants and subscriptions that may use the
+      // gallery's images; not a role assignment, but access all the same.
+      const create = String(r.inputs.create);
+      const gallery = (r.propertyDependencies?.create ?? []).map((u) => ix.byUrn.get(u)).find((x) => x?.type === "azure-native:compute:Gallery");
+      const target = gallery ? resourceLabel(gallery) : UNKNOWN;
+      for (const [flag, kind] of [["--tenant-ids", "tenant"], ["--subscription-ids", "subscription"]] as const) {
+        const m = new RegExp(`${flag} ((?:[0-9a-fA-F-]{36} ?)+)`).exec(create);
+        for (const id of m ? m[1].trim().split(" ") : []) {
+          rows.push({
+            urn: r.urn,
+            resource: r.name,
+            holder: `${kind} ${id} (direct share)`,
+            workload: "other tenant",
+            workloadName: `${kind} ${id}`,
+            principalType: kind,
+            role: "use shared images",
+            target,
+            scope: UNKNOWN,
+            description: "az sig share add (Compute Gallery direct sharing)",
+            via: "direct sharing",
+          });
+        }
+      }
     } else if (r.type === "azure-native:managedservices:RegistrationDefinition") {
       const props = (r.inputs.properties ?? {}) as { managedByTenantId?: unknown; authorizations?: unknown; eligibleAuthorizations?: unknown };
       const tenant = known(props.managedByTenantId) ? props.managedByTenantId : UNKNOWN;

@@ -97,6 +97,18 @@ export function runRows(plan: Pick<Plan, "resources">): string[][] {
   return rows;
 }
 
+/** Paths of stack outputs whose key matches (e.g. where a check's result is exported). */
+function outputPaths(v: unknown, path: string, match: (key: string) => boolean): string[] {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return [];
+  const out: string[] = [];
+  for (const [k, x] of Object.entries(v)) {
+    const p = path ? `${path}.${k}` : k;
+    if (match(k)) out.push(p);
+    else out.push(...outputPaths(x, p, match));
+  }
+  return out;
+}
+
 export function renderText(plan: Plan, secrets: readonly SecretRow[], grants: readonly GrantRow[] = grantRows(plan)): string {
   const out: string[] = [];
   out.push(`Offline plan of ${plan.project}, stack ${plan.stack}: what \`pulumi up\` would create (mock engine, no cloud).`);
@@ -105,7 +117,8 @@ export function renderText(plan: Plan, secrets: readonly SecretRow[], grants: re
   out.push(`Resources: ${resourceCount(plan)}`);
   out.push(...tree(plan));
   out.push("");
-  out.push(`Role grants: ${grants.length}`);
+  const vias = [...new Set(grants.map((g) => g.via))].sort();
+  out.push(`Role grants: ${grants.length}${vias.some((v) => v !== "role assignment") ? ` (${vias.join(", ")})` : ""}`);
   if (grants.length > 0) out.push(...table([["HOLDER", "TYPE", "ROLE", "REACHES", "SCOPE"], ...grants.map((g) => [g.holder, g.principalType, g.role, g.target, g.scope])]));
   out.push("");
   if (grants.length > 0) {
@@ -116,6 +129,9 @@ export function renderText(plan: Plan, secrets: readonly SecretRow[], grants: re
   const runs = runRows(plan);
   out.push(`Runs on machines during \`pulumi up\`: ${runs.length === 0 ? "none" : "nothing has run yet; each result appears on its resource after `pulumi up`"}`);
   if (runs.length > 0) out.push(...table([["RESOURCE", "KIND", "ON", "RUNS", "RESULT AFTER `pulumi up`"], ...runs]));
+  const reported = outputPaths(plan.outputs, "", (k) => /verification/i.test(k));
+  const shown = reported.length > 5 ? [...reported.slice(0, 3), `... (${reported.length} in all)`] : reported;
+  if (runs.length > 0 && reported.length > 0) out.push(`  and in the stack outputs (\`pulumi stack output --json\`): ${shown.join(", ")}`);
   out.push("");
   out.push(`Secrets the stack needs: ${secrets.length === 0 ? "none" : ""}`.trimEnd());
   for (const s of secrets) out.push(`  ${s.key}: ${s.status}`);
