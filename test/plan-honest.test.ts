@@ -109,6 +109,20 @@ describe("direct sharing counts as access", async () => {
   });
 });
 
+describe("holders found through property dependencies", () => {
+  const res = (urn: string, type: string, inputs: Record<string, unknown>, propertyDependencies: Record<string, string[]> = {}) => ({ urn, type, name: urn, custom: true, parent: "", provider: "", protect: false, dependencies: [], inputs, outputs: {}, propertyDependencies });
+  it.each([
+    ["an app registration's service principal", res("app", "azuread:index/application:Application", { displayName: "keyless-gallery-reader" }), res("sp", "azuread:index/servicePrincipal:ServicePrincipal", { clientId: UNKNOWN }, { clientId: ["app"] }), "keyless-gallery-reader (app registration)", "app registration"],
+    ["a VM's system identity", res("vmr", "azure-native:compute:VirtualMachine", { vmName: "vm-a" }), res("unused", "test:index:Other", {}), "vm-a (system identity)", "VM"],
+    ["a resource of another kind", res("other", "test:index:Principal", {}), res("unused", "test:index:Other", {}), "other (Principal)", "principal"],
+  ])("%s", (_what, a, b, holder, workload) => {
+    const source = a.type.startsWith("azuread:index/application") ? "sp" : a.urn;
+    const ra = res("ra", "azure-native:authorization:RoleAssignment", { principalId: UNKNOWN, scope: UNKNOWN, roleDefinitionId: UNKNOWN }, { principalId: [source] });
+    const [row] = grantRows({ resources: [a, b, ra] });
+    expect(row).toMatchObject({ holder, workload });
+  });
+});
+
 describe("redaction hides secrets, not words", () => {
   it("shows grant descriptions, machine names, an SSH user named Administrator and host-like text; hides the secret everywhere", async () => {
     const servers = [

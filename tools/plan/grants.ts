@@ -35,7 +35,7 @@ export interface GrantRow {
   readonly via: string;
 }
 
-export type WorkloadKind = "Arc server" | "VM" | "AKS kubelet" | "AKS pod" | "AKS cluster" | "user-assigned identity" | "deployer" | "other tenant" | "principal";
+export type WorkloadKind = "Arc server" | "VM" | "AKS kubelet" | "AKS pod" | "AKS cluster" | "user-assigned identity" | "app registration" | "deployer" | "other tenant" | "principal";
 
 const kinds: Record<string, [string, string]> = {
   "azure-native:storage:BlobContainer": ["containerName", "blob container"],
@@ -158,7 +158,16 @@ function holderOf(ix: Index, grant: PlannedResource): { label: string; kind: Wor
         : { label: `${name} (system identity)`, kind: "AKS cluster", workload: name };
     }
     if (from.type === "azure-native:compute:VirtualMachine") return { label: `${name} (system identity)`, kind: "VM", workload: name };
+    if (from.type.startsWith("azuread:") && /servicePrincipal/i.test(from.type)) {
+      // An app registration's service principal: named after the application it was made for.
+      const app = (from.propertyDependencies?.clientId ?? []).map((u) => ix.byUrn.get(u)).find((a) => a?.type.startsWith("azuread:") && /application/i.test(a.type));
+      const display = [app?.inputs.displayName, from.inputs.displayName].find(known) ?? from.name;
+      return { label: `${display} (app registration)`, kind: "app registration", workload: display };
+    }
   }
+  // Any other resource the principal id comes from names it.
+  const source = (grant.propertyDependencies?.principalId ?? []).map((u) => ix.byUrn.get(u)).find((x) => x?.custom);
+  if (source) return { label: `${source.name} (${source.type.split(":").pop()})`, kind: "principal", workload: source.name };
   // An Arc server's identity is read from ARM after onboarding: the grant sits in its ArcServer component.
   const parent = component(ix, grant);
   if (parent?.type === "keyless:arc:ArcServer") {
