@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -155,5 +155,27 @@ describe("the fleet stack, as a user runs it", () => {
     for (const m of ["arc-lnx-01", "arc-lnx-02", "arc-win-01"]) expect(grants.split(`${m} (system identity)`).length - 1).toBe(3);
     expect(r.stdout).toContain("(known after apply)");
     expect(r.stdout).not.toMatch(/04da6b54|\[object Object\]|Succeeded|: OK|\[secret\]/);
+  });
+});
+
+describe("npm run plan -- --identity-map", () => {
+  it("writes Graphviz DOT with --out x.dot: one node per workload, identity and resource, one legend", () => {
+    const out = join(mkdtempSync(join(tmpdir(), "keyless-map-")), "map.dot");
+    const r = plan("--config-file", join(root, "stacks/arc-fleet.yaml"), "--identity-map", "--out", out);
+    expect(r.status).toBe(0);
+    const dot = readFileSync(out, "utf8");
+    expect(dot.startsWith("digraph identity_map {\n")).toBe(true);
+    expect(dot.match(/subgraph cluster_legend/g)).toHaveLength(1);
+    for (const m of ["arc-lnx-01", "arc-lnx-02", "arc-win-01"]) {
+      expect(dot).toContain(`label="${m}\\nArc server"`);
+      expect(dot).toContain(`label="${m}\\n(system identity)"`);
+    }
+    expect(dot).not.toMatch(/04da6b54|known after apply|\/subscriptions\//);
+  });
+
+  it("refuses --out without --identity-map", () => {
+    const r = plan("--stack", "dev", "--out", "x.svg");
+    expect(r.status).toBe(2);
+    expect(r.stderr.split("\n")[0]).toBe("plan: --out goes with --identity-map");
   });
 });

@@ -6,7 +6,7 @@ import type { GrantRow } from "./grants";
 // WebAssembly (@viz-js/viz): no browser, no system Graphviz, the same bytes on every machine.
 
 function q(s: string): string {
-  return `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+  return `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`;
 }
 
 const workloadShape: Record<string, string> = {
