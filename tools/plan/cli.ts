@@ -65,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
   if (args.policy) {
     // The policy pack's rules read the program's values (as CrossGuard does after `pulumi up`).
     const p = await planStack(args.stack, args["config-file"], "realistic");
-    return policyCheck(p.realistic, p.production, args["policy-config"]);
+    return policyCheck(p.realistic as Plan, p.production, args["policy-config"]);
   }
   const p = await planStack(args.stack, args["config-file"]);
   for (const w of p.preview.warnings) process.stderr.write(`warning: ${w}\n`);

@@ -286,8 +286,13 @@ function roleFromName(r: PlannedResource): string {
  * knows it (from the run with unknowns), so an id Azure assigns is never shown as a value.
  */
 export function planGrants(realistic: PlanLike, preview: PlanLike): GrantRow[] {
+  return previewScopes(grantRows(realistic), preview);
+}
+
+/** Grant rows with each role assignment's scope as the preview plan knows it. */
+export function previewScopes(rows: readonly GrantRow[], preview: PlanLike): GrantRow[] {
   const previewByUrn = new Map(preview.resources.map((r) => [r.urn, r]));
-  return grantRows(realistic).map((g) => {
+  return rows.map((g) => {
     const p = previewByUrn.get(g.urn);
     const scope = p?.type === "azure-native:authorization:RoleAssignment" ? p.inputs.scope : undefined;
     return p?.type === "azure-native:authorization:RoleAssignment" ? { ...g, scope: known(scope) ? displayScope(scope) : UNKNOWN } : g;

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, relative, resolve } from "node:path";
 import type { PlanDocument } from "./diff";
 import { type Plan, runProgram, UNKNOWN } from "./engine";
-import { type GrantRow, planGrants } from "./grants";
+import { type GrantRow, grantRows, previewScopes } from "./grants";
 import type { SecretRow } from "./render";
 import { readProject, readStackConfig } from "./stack-file";
 
@@ -110,7 +110,7 @@ export interface Planned {
   readonly secretRows: SecretRow[];
 }
 
-export async function planStack(stackArg: string | undefined, configFile: string | undefined, runs: "both" | "realistic" = "both"): Promise<Planned & { realistic: Plan }> {
+export async function planStack(stackArg: string | undefined, configFile: string | undefined, runs: "both" | "realistic" = "both"): Promise<Planned & { realistic?: Plan }> {
   if (stackArg !== undefined && !/^[A-Za-z0-9._-]+$/.test(stackArg)) usage(`--stack ${JSON.stringify(stackArg)} is not a stack name`);
   const file = resolve(configFile ?? resolve(root, `Pulumi.${stackArg}.yaml`));
   if (!existsSync(file)) usage(configFile ? `no stack file ${configFile}` : `no stack ${stackArg} (no ${relative(process.cwd(), file) || file})`);
@@ -124,8 +124,12 @@ export async function planStack(stackArg: string | undefined, configFile: string
   }
   const run = (previewUnknowns: boolean) =>
     runProgram({ project: project.name, stack, values: config.values, secretKeys: config.secretKeys, previewUnknowns, load: () => import(resolve(root, "index.ts")) });
-  const realistic = await run(false);
-  const preview = runs === "both" ? await run(true) : realistic;
+  // Name the grants from the realistic run, then let it go before the second run (memory at fleet scale).
+  let realistic: Plan | undefined = await run(false);
+  const named = grantRows(realistic);
+  const kept = runs === "realistic" ? realistic : undefined;
+  if (runs === "both") realistic = undefined;
+  const preview = runs === "both" ? await run(true) : (kept as Plan);
   // Config validation already refused a stack that lacks a secret its parts need, so the secrets
   // this stack needs are exactly the secret-only keys its file sets.
   const { secretOnlyKeys } = await import("../../lib/config");
@@ -134,8 +138,8 @@ export async function planStack(stackArg: string | undefined, configFile: string
     .map((key) => ({ key, status: "set (encrypted in the stack file)" }));
   return {
     preview,
-    realistic,
-    grants: planGrants(realistic, preview),
+    realistic: kept,
+    grants: previewScopes(named, preview),
     production: config.values["keyless:production"] === "true",
     secretRows,
   };
