@@ -128,8 +128,11 @@ describe("redaction hides secrets, not words", () => {
     const servers = [
       { name: "arc-lnx-01", os: "linux", onboard: "ssh", ssh: { host: "arc-lnx-01.example.com", user: "Administrator", port: 22 }, users: ["azureuser"] },
       { name: "arc-lnx-02", os: "linux", onboard: "ssh", ssh: { host: "203.0.113.11", user: "ubuntu", port: 22 } },
+      { name: "arc-win-02", os: "windows", onboard: "ssh", ssh: { host: "203.0.113.12", user: "Administrator", port: 22 } },
     ];
-    const values = withConfig(fleet.values, { "keyless:arc": { ...JSON.parse(fleet.values["keyless:arc"]), servers } });
+    const secrets = JSON.parse(fleet.values["keyless:arcSecrets"]);
+    secrets.sshPrivateKeys["arc-win-02"] = secrets.sshPrivateKeys["arc-lnx-01"];
+    const values = withConfig(fleet.values, { "keyless:arc": { ...JSON.parse(fleet.values["keyless:arc"]), servers }, "keyless:arcSecrets": secrets });
     const plan = await planFleet(false, values);
     const json = JSON.stringify(plan);
     expect(json).not.toContain("offline-plan-placeholder-secret");
@@ -137,8 +140,11 @@ describe("redaction hides secrets, not words", () => {
       expect(c.inputs.stdin).toBe(SECRET);
       expect(c.inputs.connection).toBe(SECRET); // the connection carries the private key: secret as a whole
       expect(String(c.inputs.create)).not.toContain(SECRET); // but its host and user do not hide other text
-      expect(String(c.inputs.create)).toContain("resource-name=");
+      expect(String(c.inputs.create)).toMatch(/resource-name|-EncodedCommand [A-Za-z0-9+/=]+$/);
     }
+    // The Linux onboarding script names the "Azure Connected Machine Resource Administrator" role:
+    // the word stays, though an SSH user is called Administrator.
+    expect(String(resource(plan, "command:remote:Command", "arc-arc-lnx-01-onboard").inputs.create)).toContain("Connected Machine Resource Administrator");
     const descriptions = ofType(plan, "azure-native:authorization:RoleAssignment").map((r) => r.inputs.description);
     expect(descriptions).toContain("Arc machine arc-lnx-01: write to container arcupload");
     expect(resource(plan, "azure-native:hybridcompute:MachineRunCommand", "arc-arc-lnx-01-verify").inputs.machineName).not.toBe(SECRET);
