@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -24,11 +24,15 @@ describe("npm run plan -- --json", () => {
   it("prints the contract's document and exits 0", () => {
     expect(first.status).toBe(0);
     const doc = JSON.parse(first.stdout);
-    expect(Object.keys(doc)).toEqual(["project", "stack", "resources", "outputs"]);
-    expect(doc).toMatchObject({ project: "keyless", stack: "dev" });
+    expect(Object.keys(doc)).toEqual(["project", "stack", "unknown", "resourceCount", "resources", "grants", "outputs"]);
+    expect(doc).toMatchObject({ project: "keyless", stack: "dev", unknown: "(known after apply)", resourceCount: doc.resources.length });
     for (const r of doc.resources) {
-      expect(Object.keys(r)).toEqual(["urn", "type", "name", "custom", "parent", "provider", "protect", "dependencies", "inputs", "outputs"]);
+      expect(Object.keys(r)).toEqual(["urn", "type", "name", "custom", "parent", "provider", "protect", "dependencies", "inputs", "outputs", "propertyDependencies"]);
     }
+    for (const g of doc.grants) expect(Object.keys(g)).toEqual(["urn", "resource", "holder", "workload", "workloadName", "principalType", "role", "target", "scope", "description", "via"]);
+    // Ids Azure assigns are the marker, never a mock value.
+    expect(doc.outputs.keyVault.id).toBe(doc.unknown);
+    expect(first.stdout).not.toContain("04da6b54-80e4-46f7-96ec-b56ff0331ba9");
     const vault = doc.resources.find((r: { type: string }) => r.type === "azure-native:keyvault:Vault");
     expect(vault.urn).toBe("urn:pulumi:dev::keyless::pulumi:pulumi:Stack$keyless:keyvault:KeyVault$azure-native:keyvault:Vault::vault-kv");
     expect(vault.parent).toBe("urn:pulumi:dev::keyless::pulumi:pulumi:Stack$keyless:keyvault:KeyVault::vault");
@@ -67,8 +71,14 @@ describe("npm run plan (text)", () => {
     expect(r.stdout).toMatch(/\+ vault-kv {2}azure-native:keyvault:Vault/);
     for (const heading of ["Role grants:", "Warnings:", "Outputs:"]) expect(r.stdout).toContain(heading);
     expect(r.stdout).toContain("Secrets the stack needs:\n  keyless:arcSecrets: set (encrypted in the stack file)\n");
-    // Grants name the identity that holds the principal, with the role by name and the exact scope.
-    expect(r.stdout).toMatch(/ {2}vm-identity-id \([0-9a-f-]{36}\) +ServicePrincipal +AcrPull +\/subscriptions\/.+\/registries\/crkeylessdev[a-z0-9]{4}\n/);
+    // Grants name the identity that holds the role, the role by name and what it reaches; the
+    // registry's id is assigned by Azure, so the scope is unknown at preview.
+    expect(r.stdout).toMatch(/ {2}id-keyless-dev-vm \(user-assigned identity\) +ServicePrincipal +AcrPull +crkeylessdev[a-z0-9]{4} \(container registry\) +\(known after apply\)\n/);
+    expect(r.stdout).toContain("Who reaches what (identity x resource):");
+    const json = JSON.parse(plan("--stack", "dev", "--json").stdout);
+    // One count everywhere: the text, --json and --policy.
+    expect(r.stdout).toContain(`Resources: ${json.resourceCount} resources (`);
+    expect(plan("--stack", "dev", "--policy").stderr).toContain(`in ${json.resourceCount} resources of stack dev`);
   });
 });
 
@@ -98,6 +108,74 @@ describe("invalid config", () => {
   it("exits 2 with usage when no stack is named", () => {
     const r = plan();
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain("usage: npm run plan -- --stack NAME");
+    expect(r.stderr).toContain("usage: npm run plan -- (--stack NAME | --config-file PATH)");
+  });
+});
+
+describe("usage errors: exit 2, the usage with the stacks there are, never a stack trace", () => {
+  it.each([
+    [["dev"], 'plan: unexpected argument "dev" (did you mean --stack dev?)'],
+    [["--stack", "dev", "--bogus"], "plan: Unknown option '--bogus'"],
+    [["--stack", "staging"], "plan: no stack staging (no Pulumi.staging.yaml)"],
+    [["--config-file", "stacks/nope.yaml"], "plan: no stack file stacks/nope.yaml"],
+    [["--stack", "dev", "--json", "--diagram"], "plan: --json, --diagram are exclusive"],
+    [["--stack", "../x"], 'plan: --stack "../x" is not a stack name'],
+  ])("%j", (args, message) => {
+    const r = plan(...args);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr.split("\n")[0]).toContain(message);
+    expect(r.stderr).toContain("available stacks: --stack dev, --stack prod");
+    expect(r.stderr).toContain("--config-file stacks/arc-fleet.yaml");
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("--help prints the usage and exits 0", () => {
+    const r = plan("--help");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("--diff OLD.json");
+    expect(r.stdout).toContain("available stacks:");
+  });
+
+  it("an unreadable saved plan is exit 1 with a message", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "keyless-plan-")), "bad.json");
+    writeFileSync(file, "{not json");
+    const r = plan("--plan-file", file, "--diff", file);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^plan: cannot read plan .*bad\.json: /);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe("the fleet stack, as a user runs it", () => {
+  const r = plan("--config-file", join(root, "stacks/arc-fleet.yaml"));
+  it("shows three servers with their own identities, one grant row each, unknown ids, no invented results", () => {
+    expect(r.status).toBe(0);
+    const grants = r.stdout.slice(r.stdout.indexOf("Role grants: 9"), r.stdout.indexOf("Who reaches what"));
+    for (const m of ["arc-lnx-01", "arc-lnx-02", "arc-win-01"]) expect(grants.split(`${m} (system identity)`).length - 1).toBe(3);
+    expect(r.stdout).toContain("(known after apply)");
+    expect(r.stdout).not.toMatch(/04da6b54|\[object Object\]|Succeeded|: OK|\[secret\]/);
+  });
+});
+
+describe("npm run plan -- --identity-map", () => {
+  it("writes Graphviz DOT with --out x.dot: one node per workload, identity and resource, one legend", () => {
+    const out = join(mkdtempSync(join(tmpdir(), "keyless-map-")), "map.dot");
+    const r = plan("--config-file", join(root, "stacks/arc-fleet.yaml"), "--identity-map", "--out", out);
+    expect(r.status).toBe(0);
+    const dot = readFileSync(out, "utf8");
+    expect(dot.startsWith("digraph identity_map {\n")).toBe(true);
+    expect(dot.match(/subgraph cluster_legend/g)).toHaveLength(1);
+    for (const m of ["arc-lnx-01", "arc-lnx-02", "arc-win-01"]) {
+      expect(dot).toContain(`label="${m}\\nArc server"`);
+      expect(dot).toContain(`label="${m}\\n(system identity)"`);
+    }
+    expect(dot).not.toMatch(/04da6b54|known after apply|\/subscriptions\//);
+  });
+
+  it("refuses --out without --identity-map", () => {
+    const r = plan("--stack", "dev", "--out", "x.svg");
+    expect(r.status).toBe(2);
+    expect(r.stderr.split("\n")[0]).toBe("plan: --out goes with --identity-map");
   });
 });

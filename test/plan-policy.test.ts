@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { roleGuid } from "../lib/roles";
 import { renderDiagram } from "../tools/plan/diagram";
-import type { PlannedResource } from "../tools/plan/engine";
+import type { GrantRow } from "../tools/plan/grants";
+import { type PlannedResource, UNKNOWN } from "../tools/plan/engine";
 import { checkResources } from "../tools/plan/policy";
 import { planStack, root } from "./support/harness";
 
@@ -106,7 +107,7 @@ describe("npm run plan -- --policy", () => {
   it("rejects --plan-file without --policy", () => {
     const r = plan("--plan-file", "x.json");
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain("plan: --plan-file goes with --policy");
+    expect(r.stderr).toContain("plan: --plan-file goes with --policy or --diff");
   });
 });
 
@@ -125,12 +126,25 @@ describe("npm run plan -- --diagram", () => {
     expect(diagram.stdout).toBe(renderDiagram(devDoc()));
   });
 
-  it("draws each grant as principal -> scope labelled with the role", () => {
-    const doc = devDoc();
+  it("draws each grant as holder -> target labelled with the role, found through property dependencies when ids are unknown", () => {
+    const doc = devDoc() as PlanDoc & { grants?: GrantRow[] };
+    delete doc.grants; // resolve from the resources alone
     const registry = byType(doc, "azure-native:containerregistry:Registry");
     doc.resources.push(
-      { urn: "urn:id", type: "azure-native:managedidentity:UserAssignedIdentity", name: "vm-id", custom: true, parent: "", provider: "", protect: false, dependencies: [], inputs: { resourceGroupName: "rg-keyless-dev-shared" }, outputs: { id: "/x/id", principalId: "pid-1" } },
-      { urn: "urn:ra", type: "azure-native:authorization:RoleAssignment", name: "vm-acrpull", custom: true, parent: "", provider: "", protect: false, dependencies: [], inputs: { principalId: "pid-1", scope: registry.outputs.id, roleDefinitionId: `/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/${roleGuid("AcrPull")}` }, outputs: {} },
+      { urn: "urn:id", type: "azure-native:managedidentity:UserAssignedIdentity", name: "vm-id", custom: true, parent: "", provider: "", protect: false, dependencies: [], inputs: { resourceGroupName: "rg-keyless-dev-shared" }, outputs: { id: UNKNOWN, principalId: UNKNOWN } },
+      {
+        urn: "urn:ra",
+        type: "azure-native:authorization:RoleAssignment",
+        name: "vm-acrpull",
+        custom: true,
+        parent: "",
+        provider: "",
+        protect: false,
+        dependencies: ["urn:id", registry.urn],
+        propertyDependencies: { principalId: ["urn:id"], scope: [registry.urn] },
+        inputs: { principalId: UNKNOWN, scope: UNKNOWN, roleDefinitionId: `/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/${roleGuid("AcrPull")}` },
+        outputs: {},
+      },
     );
     const out = renderDiagram(doc);
     const ids = (name: string) => (new RegExp(`\\s(r\\d+)\\["${name}`).exec(out) as RegExpExecArray)[1];

@@ -34,6 +34,8 @@ export interface PlanOptions {
    * `pulumi up` does; true lets a test run an example stack file as `pulumi up` all the same.
    */
   readonly allowPlaceholders?: boolean;
+  /** Values only Azure computes are unknown at preview, as in `pulumi preview` (default: realistic mock values). */
+  readonly previewUnknowns?: boolean;
 }
 
 /**
@@ -53,6 +55,7 @@ export async function planProgram(values: Record<string, string>, options: PlanO
     values,
     secretKeys: options.secretKeys ?? devSecretKeys(values),
     preview: options.preview,
+    previewUnknowns: options.previewUnknowns,
     load: async () => {
       vi.resetModules(); // a fresh program each run; the SDK itself stays loaded
       // A global symbol (lib/config/index.ts allowPlaceholdersOnUp) survives resetModules.

@@ -1,9 +1,10 @@
 import type { Plan, PlannedResource } from "./engine";
-import { grantRows } from "./render";
+import { type GrantRow, grantRows, resourceLabel } from "./grants";
 
 // The topology as Mermaid, generated from the plan so the README's diagram cannot go stale:
 // Azure resources grouped by resource group (labelled with the component that owns them), and
-// every role grant as an edge principal -> scope labelled with the role.
+// every role grant as an edge holder -> target labelled with the role, both by name (the holders and
+// targets come from the grants, which name them from the plan: no GUID, no mock subscription id).
 
 const hidden = new Set(["azure-native:resources:ResourceGroup", "azure-native:authorization:RoleAssignment"]);
 
@@ -16,7 +17,7 @@ function shortType(type: string): string {
   return `${module}/${kind}`;
 }
 
-export function renderDiagram(plan: Pick<Plan, "resources">): string {
+export function renderDiagram(plan: Pick<Plan, "resources"> & { grants?: readonly GrantRow[] }, grants: readonly GrantRow[] = plan.grants ?? grantRows(plan)): string {
   const byUrn = new Map(plan.resources.map((r) => [r.urn, r]));
   const azure = plan.resources.filter((r) => r.custom && r.type.startsWith("azure-native:") && !hidden.has(r.type));
   const groups = plan.resources.filter((r) => r.type === "azure-native:resources:ResourceGroup");
@@ -32,10 +33,16 @@ export function renderDiagram(plan: Pick<Plan, "resources">): string {
 
   const lines = ["flowchart LR"];
   const placed = new Set<string>();
+  const inGroup = new Map<unknown, PlannedResource[]>();
+  for (const r of azure) {
+    const list = inGroup.get(r.inputs.resourceGroupName) ?? [];
+    list.push(r);
+    inGroup.set(r.inputs.resourceGroupName, list);
+  }
   for (const g of groups) {
     const rgName = String(g.inputs.resourceGroupName ?? g.name);
     lines.push(`  subgraph ${ids.get(g.urn)}["${label(`resource group ${rgName}`)}"]`);
-    for (const r of azure.filter((x) => x.inputs.resourceGroupName === rgName)) {
+    for (const r of inGroup.get(rgName) ?? []) {
       lines.push(node(r));
       placed.add(r.urn);
     }
@@ -48,32 +55,24 @@ export function renderDiagram(plan: Pick<Plan, "resources">): string {
     lines.push("  end");
   }
 
-  // Grants: principal (the resource that owns the principal id) -> scope (the resource whose id it is).
-  const byId = new Map<string, string>();
-  for (const r of [...groups, ...azure]) if (typeof r.outputs.id === "string") byId.set(r.outputs.id, ids.get(r.urn) as string);
-  const byPrincipal = new Map<string, string>();
-  for (const r of azure) {
-    for (const v of [r.outputs.principalId, r.outputs.objectId, (r.outputs.identity as { principalId?: unknown } | undefined)?.principalId]) {
-      if (typeof v === "string" && !byPrincipal.has(v)) byPrincipal.set(v, ids.get(r.urn) as string);
-    }
-  }
+  // Grants: holder -> target, by name. A target that is a node of the diagram is linked to it.
+  const byLabel = new Map<string, string>();
+  for (const r of [...groups, ...azure]) byLabel.set(resourceLabel(r), ids.get(r.urn) as string);
   const external = new Map<string, string>();
-  const endpoint = (key: string, map: Map<string, string>, prefix: string) => {
-    const known = map.get(key);
+  const endpoint = (key: string, prefix: string) => {
+    const known = byLabel.get(key);
     if (known) return known;
     if (!external.has(key)) {
-      const id = `x${external.size}`;
+      const id = `${prefix}${external.size}`;
       external.set(key, id);
-      lines.push(`  ${id}(["${label(`${prefix} ${key}`)}"])`);
+      lines.push(`  ${id}(["${label(key)}"])`);
     }
     return external.get(key) as string;
   };
-  const grants = plan.resources.filter((r) => r.type === "azure-native:authorization:RoleAssignment");
-  const rows = grantRows(plan as Plan);
-  grants.forEach((g, i) => {
-    const from = endpoint(String(g.inputs.principalId ?? ""), byPrincipal, "principal");
-    const to = endpoint(String(g.inputs.scope ?? ""), byId, "scope");
-    lines.push(`  ${from} -->|"${label(rows[i].role)}"| ${to}`);
-  });
+  for (const g of grants) {
+    const from = endpoint(g.holder, "p");
+    const to = endpoint(g.target, "x");
+    lines.push(`  ${from} -->|"${label(g.role)}"| ${to}`);
+  }
   return `${lines.join("\n")}\n`;
 }

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";
-import { mocks } from "./mocks";
+import { Matcher } from "./matcher";
+import { mocks, resetMocks, setPreviewUnknowns, unknownSentinel } from "./mocks";
 
 // Runs the real program under Pulumi's mock engine and records what the Pulumi engine would be
 // asked to do: every registration with its parent, provider, protect flag, dependencies, inputs
@@ -19,6 +20,8 @@ export interface PlannedResource {
   readonly dependencies: string[];
   readonly inputs: Record<string, unknown>;
   readonly outputs: Record<string, unknown>;
+  /** Per input key, the URNs its value came from (what the engine calls property dependencies). */
+  readonly propertyDependencies?: Record<string, string[]>;
 }
 
 export interface Plan {
@@ -30,6 +33,11 @@ export interface Plan {
   readonly outputs: Record<string, unknown>;
   /** Warnings the program logged (pulumi.log.warn). */
   readonly warnings: string[];
+  /**
+   * true: made as `pulumi preview` sees a new stack, values only Azure computes are UNKNOWN.
+   * false: the mocks' realistic values stand in for them (what tests assert on).
+   */
+  readonly previewUnknowns: boolean;
   /** By URN: inputs the engine keeps from state on updates (the ignoreChanges option); only resources that set it. */
   readonly ignoreChanges?: Readonly<Record<string, readonly string[]>>;
 }
@@ -45,42 +53,80 @@ export interface RunOptions {
   readonly load: () => Promise<Record<string, unknown>>;
   /** Run as `pulumi preview` (default) or as `pulumi up`. */
   readonly preview?: boolean;
+  /**
+   * At preview, leave every value only Azure computes (ids, principal and client ids, endpoints,
+   * run command results) unknown, as the real engine does for a new stack, so the plan shows
+   * UNKNOWN instead of a mock value. Default false: tests assert on the mocks' realistic values.
+   */
+  readonly previewUnknowns?: boolean;
 }
 
 /** The program stopped itself (pulumi.RunError, e.g. invalid config): message only, no stack. */
 export class ProgramError extends Error {}
 
 export const SECRET = "[secret]";
+/** What the plan shows for a value the engine only knows after `pulumi up` (text and --json alike). */
+export const UNKNOWN = "(known after apply)";
 const secretSig = "1b47061264138c4ac30d75fd1eb44270";
 const resourceSig = "5cf8f73096256a8f31e491e813e4eb8e";
 const sigKey = "4dabf18193072939515e22adb298388d";
 
-/** Turn a wire-format value into plain JSON: secrets to "[secret]", resource references to URNs. */
-function clean(v: unknown, secrets: Set<string>): unknown {
-  if (Array.isArray(v)) return v.map((x) => clean(x, secrets));
+/** Where the secret values of a run are collected: secret leaves only, never whole objects. */
+interface SecretSets {
+  /** Values that are secret: secret config leaves, secret scalars on the wire. */
+  readonly secrets: Set<string>;
+  /** String leaves of non-secret config: public, even inside an object that is secret as a whole. */
+  readonly public: Set<string>;
+}
+
+/**
+ * Turn a wire-format value into plain JSON: secrets to "[secret]", resource references to URNs,
+ * the engine's unknown sentinel to UNKNOWN. A secret scalar joins the secret set; an object that is
+ * secret as a whole (an SSH connection holding a key) is shown as "[secret]", but only its leaves
+ * that are not public config join the set, so a host or user name is not hidden elsewhere.
+ */
+function clean(v: unknown, sets: SecretSets): unknown {
+  if (typeof v === "string") return v === unknownSentinel || v.includes(unknownSentinel) ? UNKNOWN : v;
+  if (Array.isArray(v)) return v.map((x) => clean(x, sets));
   if (v !== null && typeof v === "object") {
     const o = v as Record<string, unknown>;
     if (o[sigKey] === secretSig) {
-      collectStrings(o.value, secrets);
+      if (typeof o.value === "string") {
+        if (o.value !== unknownSentinel) sets.secrets.add(o.value);
+      } else collectLeaves(o.value, (s) => !sets.public.has(s) && s !== unknownSentinel && sets.secrets.add(s));
       return SECRET;
     }
     if (o[sigKey] === resourceSig) return o.urn;
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(o).sort()) out[k] = clean(o[k], secrets);
+    for (const k of Object.keys(o).sort()) out[k] = clean(o[k], sets);
     return out;
   }
   return v;
 }
 
-function collectStrings(v: unknown, into: Set<string>): void {
-  if (typeof v === "string" && v.length > 0) into.add(v);
-  else if (Array.isArray(v)) v.forEach((x) => collectStrings(x, into));
-  else if (v !== null && typeof v === "object") Object.values(v).forEach((x) => collectStrings(x, into));
+function collectLeaves(v: unknown, add: (s: string) => unknown): void {
+  if (typeof v === "string") {
+    if (v.length > 0) add(v);
+  } else if (Array.isArray(v)) v.forEach((x) => collectLeaves(x, add));
+  else if (v !== null && typeof v === "object") Object.values(v).forEach((x) => collectLeaves(x, add));
 }
 
-/** Hide any string that is, or contains, a secret value. */
-function redact(v: unknown, secrets: Set<string>): unknown {
-  if (typeof v === "string") return [...secrets].some((s) => v.includes(s)) ? SECRET : v;
+/** String leaves of a config value (JSON objects and lists are walked; a plain string is one leaf). */
+function configLeaves(raw: string, add: (s: string) => unknown): void {
+  let parsed: unknown = raw;
+  if (/^\s*[[{]/.test(raw)) {
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      parsed = raw;
+    }
+  }
+  collectLeaves(parsed, add);
+}
+
+/** Replace every occurrence of a secret in every string: one pass per string (tools/plan/matcher.ts). */
+function redact(v: unknown, secrets: Matcher): unknown {
+  if (typeof v === "string") return v === SECRET ? v : secrets.replace(v, SECRET);
   if (Array.isArray(v)) return v.map((x) => redact(x, secrets));
   if (v !== null && typeof v === "object") {
     const out: Record<string, unknown> = {};
@@ -106,6 +152,7 @@ interface Recorded {
   dependencies: string[];
   rawInputs: unknown;
   secretOutputs: string[];
+  propertyDependencies: Record<string, string[]>;
   ignoreChanges: string[];
 }
 
@@ -121,6 +168,8 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
   const originalWarn = console.warn;
   try {
     pulumi.runtime.setAllConfig(options.values, [...options.secretKeys]);
+    resetMocks();
+    setPreviewUnknowns(options.previewUnknowns === true);
     await pulumi.runtime.setMocks(mocks, options.project, options.stack, options.preview ?? true);
     const monitor = settings.getMonitor() as any;
     // The SDK's mock builds a child's URN from its parent's last type only; the engine uses the
@@ -135,7 +184,12 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
       const name: string = req.getName();
       const parent: string = req.getParent();
       const deps = new Set<string>(req.getDependenciesList());
-      for (const [, v] of req.getPropertydependenciesMap().entries()) for (const u of v.getUrnsList()) deps.add(u);
+      const propertyDependencies: Record<string, string[]> = {};
+      for (const [k, v] of req.getPropertydependenciesMap().entries()) {
+        const urns = [...new Set<string>(v.getUrnsList())].sort();
+        for (const u of urns) deps.add(u);
+        if (urns.length > 0) propertyDependencies[k] = urns;
+      }
       recorded.push({
         urn: monitor.newUrn(parent, type, name),
         type,
@@ -148,6 +202,7 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
         rawInputs: req.getObject()?.toJavaScript() ?? {},
         secretOutputs: req.getAdditionalsecretoutputsList(),
         ignoreChanges: req.getIgnorechangesList?.() ?? [],
+        propertyDependencies: Object.fromEntries(Object.keys(propertyDependencies).sort().map((k) => [k, propertyDependencies[k]])),
       });
       return register(req, callback);
     };
@@ -180,26 +235,36 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
       throw err;
     }
 
-    const secrets = new Set<string>();
-    // Values of secret config keys are hidden wherever they surface, whatever the program did with them.
-    for (const key of options.secretKeys) collectStrings(options.values[key], secrets);
+    const sets: SecretSets = { secrets: new Set(), public: new Set() };
+    // Secret config leaves are hidden wherever they surface, whatever the program did with them;
+    // leaves of non-secret config are public (a host name, an SSH user) and never join the set.
+    const secretKeys = new Set(options.secretKeys);
+    for (const [key, raw] of Object.entries(options.values)) {
+      if (secretKeys.has(key)) configLeaves(raw, (s) => sets.secrets.add(s));
+      else configLeaves(raw, (s) => sets.public.add(s));
+    }
     const state = monitor.getRegisteredResources() as Map<string, { state: unknown }>;
     // Inputs first: cleaning them collects every secret value, which the outputs must then hide.
-    const inputs = recorded.map((r) => clean(r.rawInputs, secrets) as Record<string, unknown>);
-    const resources: PlannedResource[] = recorded.map((r, i) => {
-      const { rawInputs: _raw, secretOutputs: _secretOutputs, ignoreChanges: _ignoreChanges, ...rest } = r;
-      const raw = state.get(r.urn)?.state ?? rawOutputs.get(r.urn) ?? {};
-      const outputs = redact(clean(raw, secrets), secrets) as Record<string, unknown>;
-      for (const k of Object.keys(outputs)) if (r.secretOutputs.includes(k) || inputs[i][k] === SECRET) outputs[k] = SECRET;
-      return { ...rest, inputs: redact(inputs[i], secrets) as Record<string, unknown>, outputs };
-    });
+    const inputs = recorded.map((r) => clean(r.rawInputs, sets) as Record<string, unknown>);
+    const cleanedOutputs = recorded.map((r) => clean(state.get(r.urn)?.state ?? rawOutputs.get(r.urn) ?? {}, sets) as Record<string, unknown>);
     const stackUrn = `urn:pulumi:${options.stack}::${options.project}::pulumi:pulumi:Stack::${options.project}-${options.stack}`;
-    const outputs = redact(clean(rawOutputs.get(stackUrn) ?? {}, secrets), secrets) as Record<string, unknown>;
+    const stackOutputs = clean(rawOutputs.get(stackUrn) ?? {}, sets);
+    sets.secrets.delete(SECRET);
+    sets.secrets.delete(UNKNOWN);
+    const secrets = new Matcher(sets.secrets);
+    const resources: PlannedResource[] = recorded.map((r, i) => {
+      const { rawInputs: _raw, secretOutputs: _secretOutputs, ignoreChanges: _ignoreChanges, propertyDependencies, ...rest } = r;
+      const outputs = redact(cleanedOutputs[i], secrets) as Record<string, unknown>;
+      for (const k of Object.keys(outputs)) if (r.secretOutputs.includes(k) || inputs[i][k] === SECRET) outputs[k] = SECRET;
+      return { ...rest, inputs: redact(inputs[i], secrets) as Record<string, unknown>, outputs, propertyDependencies };
+    });
+    const outputs = redact(stackOutputs, secrets) as Record<string, unknown>;
     resources.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
     const ignoreChanges = Object.fromEntries(recorded.filter((r) => r.ignoreChanges.length > 0).map((r) => [r.urn, [...r.ignoreChanges].sort()]));
-    return { project: options.project, stack: options.stack, resources, outputs, warnings, ignoreChanges };
+    return { project: options.project, stack: options.stack, resources, outputs, warnings, previewUnknowns: options.previewUnknowns === true, ignoreChanges };
   } finally {
     console.warn = originalWarn;
+    setPreviewUnknowns(false);
     running = false;
   }
 }

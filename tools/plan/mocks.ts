@@ -11,6 +11,53 @@ export const mockTenantId = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
 export const mockDeployerObjectId = "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f";
 
 type Inputs = Record<string, any>;
+
+/**
+ * The engine's "unknown" value on the wire (@pulumi/pulumi runtime/rpc.js `unknownValue`): the SDK
+ * reads it back as an unknown output, skips applies and invokes on it, and so propagates it as
+ * `pulumi preview` does.
+ */
+export const unknownSentinel = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+let previewUnknowns = false;
+
+/**
+ * At preview, answer as the engine answers for a resource it has not created yet: its outputs are
+ * its inputs, and every property the inputs do not set is unknown (azure-native's PreviewOutputs,
+ * pulumi-azure-native provider/pkg/convert: "maps them to the outputs shape, adding unknowns for
+ * all properties that are not defined in inputs"; the engine does the same, pulumi/pulumi#3245), so
+ * `id`, `name`, principal ids and endpoints are unknown ("inputs set by the output of other resources that are being created ...
+ * simply records unknown", https://www.pulumi.com/docs/iac/concepts/update-plans/). Off by default:
+ * tests assert on the realistic values.
+ */
+export function setPreviewUnknowns(on: boolean): void {
+  previewUnknowns = on;
+}
+
+/** Forget the run commands and subnets earlier runs registered (machineLookups is the tests' to reset). */
+export function resetMocks(): void {
+  runCommands.clear();
+  subnetPrefixes.clear();
+}
+
+/** computed with every leaf the request does not carry replaced by the unknown sentinel. */
+function unknownExceptEchoed(computed: unknown, input: unknown): unknown {
+  if (Array.isArray(computed)) return computed.map((c, i) => unknownExceptEchoed(c, Array.isArray(input) ? input[i] : undefined));
+  if (computed !== null && typeof computed === "object") {
+    const inp = input !== null && typeof input === "object" ? (input as Inputs) : {};
+    return Object.fromEntries(Object.entries(computed).map(([k, v]) => [k, unknownExceptEchoed(v, inp[k])]));
+  }
+  if (computed === undefined || computed === input) return computed;
+  return unknownSentinel;
+}
+
+/** A computed value built from an unknown input ("[object Object]" in a string) is itself unknown. */
+function unknownWhereBuiltFromUnknown(v: unknown): unknown {
+  if (typeof v === "string") return v.includes("[object Object]") || v.includes(unknownSentinel) ? unknownSentinel : v;
+  if (Array.isArray(v)) return v.map(unknownWhereBuiltFromUnknown);
+  if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unknownWhereBuiltFromUnknown(x)]));
+  return v;
+}
 type State = Record<string, unknown>;
 
 const sub = `/subscriptions/${mockSubscriptionId}`;
@@ -281,6 +328,8 @@ export const invokeResults: Record<string, (inputs: Inputs) => State> = {
   "azure-native:compute:getVirtualMachineRunCommandByVirtualMachine": (i) => {
     const cmd = runCommands.get(runCommandKey(i.resourceGroupName, i.vmName, i.runCommandName));
     if (!cmd) throw new UnmockedInvokeError(`no run command ${i.runCommandName} on ${i.vmName} in ${i.resourceGroupName} was registered before it was read`);
+    // At preview the command has not run: its instance view is unknown until `pulumi up`.
+    if (previewUnknowns && pulumi.runtime.isDryRun()) return { ...cmd, name: i.runCommandName, provisioningState: unknownSentinel, ...(i.expand === "instanceView" ? { instanceView: unknownSentinel } : {}) };
     return { ...cmd, name: i.runCommandName, provisioningState: "Succeeded", ...(i.expand === "instanceView" ? { instanceView: runCommandInstanceView(cmd) } : {}) };
   },
   // An Arc machine as ARM returns it once the agent has connected: the system-assigned identity is
@@ -317,9 +366,15 @@ export const mocks: pulumi.runtime.Mocks = {
       // waits on it through its id (an Arc machine lookup) must then wait too, as it does for real.
       return { id: "", state: { ...args.inputs } };
     }
-    const computed = azureOutputs[args.type]?.(args.inputs, args.name) ?? genericOutputs(args.type, args.inputs, args.name);
+    const computed = unknownWhereBuiltFromUnknown(azureOutputs[args.type]?.(args.inputs, args.name) ?? genericOutputs(args.type, args.inputs, args.name)) as State;
+    if (previewUnknowns && pulumi.runtime.isDryRun()) {
+      const state: State = { ...args.inputs };
+      for (const [k, v] of Object.entries(computed)) state[k] = unknownExceptEchoed(v, args.inputs[k]);
+      // An empty id is the engine's "not created yet": the SDK reads it as unknown.
+      return { id: "", state };
+    }
     const state = { ...args.inputs, ...computed };
-    return { id: String(state.id ?? `${args.name}-id`), state };
+    return { id: String(state.id === unknownSentinel ? "" : (state.id ?? `${args.name}-id`)), state };
   },
   call(args: pulumi.runtime.MockCallArgs): State {
     const result = invokeResults[args.token];
