@@ -33,16 +33,27 @@ export function renderDiagram(plan: Pick<Plan, "resources"> & { grants?: readonl
 
   const lines = ["flowchart LR"];
   const placed = new Set<string>();
-  const inGroup = new Map<unknown, PlannedResource[]>();
+  // A resource's group: its resourceGroupName when known, else the ResourceGroup that input comes
+  // from (at preview a new group's name is an output, unknown until apply).
+  const groupNames = new Map(groups.map((g) => [String(g.inputs.resourceGroupName ?? g.name), g.urn]));
+  const groupUrns = new Set(groups.map((g) => g.urn));
+  const groupOf = (r: PlannedResource): string | undefined => {
+    const v = r.inputs.resourceGroupName;
+    if (typeof v === "string" && groupNames.has(v)) return groupNames.get(v);
+    return (r.propertyDependencies?.resourceGroupName ?? []).find((u) => groupUrns.has(u));
+  };
+  const inGroup = new Map<string, PlannedResource[]>();
   for (const r of azure) {
-    const list = inGroup.get(r.inputs.resourceGroupName) ?? [];
+    const g = groupOf(r);
+    if (g === undefined) continue;
+    const list = inGroup.get(g) ?? [];
     list.push(r);
-    inGroup.set(r.inputs.resourceGroupName, list);
+    inGroup.set(g, list);
   }
   for (const g of groups) {
     const rgName = String(g.inputs.resourceGroupName ?? g.name);
     lines.push(`  subgraph ${ids.get(g.urn)}["${label(`resource group ${rgName}`)}"]`);
-    for (const r of inGroup.get(rgName) ?? []) {
+    for (const r of inGroup.get(g.urn) ?? []) {
       lines.push(node(r));
       placed.add(r.urn);
     }

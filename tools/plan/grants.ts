@@ -49,6 +49,7 @@ const kinds: Record<string, [string, string]> = {
   "azure-native:containerservice:ManagedCluster": ["resourceName", "AKS cluster"],
   "azure-native:managedidentity:UserAssignedIdentity": ["resourceName", "user-assigned identity"],
   "azure-native:hybridcompute:Machine": ["machineName", "Arc server"],
+  "azure-native:keyvault:Secret": ["secretName", "key vault secret"],
 };
 
 function known(v: unknown): v is string {
@@ -58,6 +59,9 @@ function known(v: unknown): v is string {
 /** `<azure name> (<kind>)`: how the plan names a resource. */
 export function resourceLabel(r: PlannedResource): string {
   const [key, kind] = kinds[r.type] ?? ["", r.type.split(":").pop() ?? r.type];
+  // No name input at all: Pulumi auto-names it at apply (logical name + random suffix), so the
+  // mocks' suffix is not shown as if it were the name.
+  if (key !== "" && r.inputs[key] === undefined) return `${r.name}* (${kind}, auto-named)`;
   const name = [r.inputs[key], r.outputs.name].find(known) ?? r.name;
   return `${name} (${kind})`;
 }
