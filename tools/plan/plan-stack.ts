@@ -122,10 +122,18 @@ export async function planStack(stackArg: string | undefined, configFile: string
   } catch (err) {
     throw new InputError(`cannot read ${file}: ${(err as Error).message}`);
   }
-  // The program reads `secure:` leaves and YAML types from the file it is planned with.
-  process.env.KEYLESS_STACK_FILE = file;
-  const run = (previewUnknowns: boolean) =>
-    runProgram({ project: project.name, stack, values: config.values, secretKeys: config.secretKeys, previewUnknowns, load: () => import(resolve(root, "index.ts")) });
+  // The program reads `secure:` leaves and YAML types from the file it is planned with; only for
+  // this run (a test process plans other configs after it).
+  const run = async (previewUnknowns: boolean) => {
+    const saved = process.env.KEYLESS_STACK_FILE;
+    process.env.KEYLESS_STACK_FILE = file;
+    try {
+      return await runProgram({ project: project.name, stack, values: config.values, secretKeys: config.secretKeys, previewUnknowns, load: () => import(resolve(root, "index.ts")) });
+    } finally {
+      if (saved === undefined) delete process.env.KEYLESS_STACK_FILE;
+      else process.env.KEYLESS_STACK_FILE = saved;
+    }
+  };
   // Name the grants from the realistic run, then let it go before the second run (memory at fleet scale).
   let realistic: Plan | undefined = await run(false);
   const named = grantRows(realistic);
