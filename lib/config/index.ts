@@ -178,8 +178,10 @@ export function parseConfig(raw: RawConfig): ParseResult {
     input[key] = decoded;
     if (secretOnlyKeys.has(key) && raw.secretKeys.has(fullKey) && raw.stackFile) {
       // The CLI marks the whole key secret when any leaf is; the stack file says which leaves are.
+      // Only a leaf the file holds in plain text is refused: one the file does not hold comes from
+      // elsewhere (an imported ESC environment), and the file cannot judge it.
       for (const leaf of leafPaths(decoded, fullKey)) {
-        if (!raw.stackFile.secretLeaves.has(leaf)) {
+        if (raw.stackFile.plainLeaves.has(leaf)) {
           const path = leaf.slice(fullKey.length);
           errors.push(`${leaf}: [value hidden] must be stored as a secret like every value under ${fullKey} (pulumi config set --secret --path '${fullKey}${path}' ...)`);
         }

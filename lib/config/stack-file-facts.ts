@@ -9,6 +9,12 @@ import { isMap, isPair, isScalar, isSeq, parseDocument } from "yaml";
 export interface StackFileFacts {
   /** Config paths ("keyless:arcSecrets.sshPrivateKeys.arc-lnx-01", "ns:key.list[0]") whose value is `secure:`. */
   readonly secretLeaves: ReadonlySet<string>;
+  /**
+   * Config paths whose value the file holds in plain text. A leaf in neither set does not come from
+   * the file (an imported Pulumi ESC environment's pulumiConfig, pulumi.com/docs/esc/guides/pulumi-iac/),
+   * so the file cannot say whether it is secret.
+   */
+  readonly plainLeaves: ReadonlySet<string>;
   /** One message per place YAML typed a name as a boolean, null or number. */
   readonly problems: readonly string[];
 }
@@ -27,10 +33,11 @@ function child(path: string, key: string | number): string {
 /** Facts of one stack file's text. */
 export function stackFileFacts(text: string): StackFileFacts {
   const secretLeaves = new Set<string>();
+  const plainLeaves = new Set<string>();
   const problems: string[] = [];
   const doc = parseDocument(text);
   const config = doc.get("config", true);
-  if (!isMap(config)) return { secretLeaves, problems };
+  if (!isMap(config)) return { secretLeaves, plainLeaves, problems };
   const walk = (node: unknown, path: string, ns: string): void => {
     if (isMap(node)) {
       // { secure: ... } is one secret leaf.
@@ -48,6 +55,8 @@ export function stackFileFacts(text: string): StackFileFacts {
       }
     } else if (isSeq(node)) {
       node.items.forEach((item, i) => walk(item, child(path, i), ns));
+    } else if (isScalar(node)) {
+      plainLeaves.add(path);
     }
   };
   for (const item of config.items) {
@@ -59,7 +68,7 @@ export function stackFileFacts(text: string): StackFileFacts {
     }
     walk(item.value, key, ns);
   }
-  return { secretLeaves, problems };
+  return { secretLeaves, plainLeaves, problems };
 }
 
 /** Facts of a stack file on disk, or undefined when there is none. */
