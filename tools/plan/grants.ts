@@ -75,7 +75,7 @@ export function displayScope(scope: string): string {
 function scopeLabel(scope: string): string {
   const parts = scope.split("/").filter(Boolean);
   if (parts.length === 2 && parts[0].toLowerCase() === "subscriptions") return "the subscription";
-  const segmentKinds: Record<string, string> = { resourcegroups: "resource group", containers: "blob container", vaults: "key vault", registries: "container registry", galleries: "image gallery" };
+  const segmentKinds: Record<string, string> = { resourcegroups: "resource group", containers: "blob container", vaults: "key vault", secrets: "key vault secret", registries: "container registry", galleries: "image gallery" };
   if (parts.length >= 2) return `${parts[parts.length - 1]} (${segmentKinds[parts[parts.length - 2].toLowerCase()] ?? parts[parts.length - 2]})`;
   return scope;
 }
@@ -133,10 +133,12 @@ export function indexPlan(plan: PlanLike): Index {
   return { byUrn, principals, ids, users };
 }
 
-/** A user-assigned identity is the identity of the workload that uses it: an AKS pod (federated) or a VM. */
+/**
+ * A user-assigned identity is the identity of the workload that uses it: an AKS pod (federated) or a VM.
+ * Labelled as the resource itself (auto-named too), so the diagram draws the grant from its node.
+ */
 function identityHolder(r: PlannedResource): { label: string; kind: WorkloadKind } {
-  const name = String(r.inputs.resourceName ?? r.name);
-  return { label: `${name} (user-assigned identity)`, kind: "user-assigned identity" };
+  return { label: resourceLabel(r), kind: "user-assigned identity" };
 }
 
 /** The component a resource sits in (its parent), when that is a component. */
