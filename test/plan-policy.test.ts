@@ -79,6 +79,22 @@ describe("npm run plan -- --policy", () => {
     expect(r.status).toBe(1);
   });
 
+  it("reads a saved plan as the preview it is: unknown ids are no principal, each grant's role comes from its grant row", () => {
+    // The saved plan is the preview run, so the admin grant's roleDefinitionId is unknown; without
+    // its role from the grant rows every Kubernetes object would seem not to wait for it.
+    const file = savedPlan((doc) => {
+      doc.resources = doc.resources.filter((r) => r.name !== "aks-deployer-cluster-admin");
+    });
+    const r = plan("--plan-file", file, "--policy");
+    const prefix = "urn:pulumi:dev::keyless::pulumi:pulumi:Stack$keyless:aks:AksCluster$keyless:aks:AksDemo$kubernetes:core/v1:";
+    expect(r.stdout).toBe(
+      ["ConfigMap::aks-demo-script", "Namespace::aks-demo-ns", "Pod::aks-demo-pod", "ServiceAccount::aks-demo-sa"]
+        .map((o) => `keyless-readiness-kubernetes-gate  ${prefix}${o}  does not wait for the deployer's Azure Kubernetes Service RBAC Cluster Admin grant; the API server answers 403 until it exists\n`)
+        .join(""),
+    );
+    expect(r.status).toBe(1);
+  });
+
   it("reads the stack's policy pack config: production from policy/config/prod.json, and an explicit --policy-config", () => {
     const noPurge = (doc: PlanDoc) => {
       const vault = byType(doc, "azure-native:keyvault:Vault");

@@ -6,7 +6,7 @@ import { diffPlans, renderDiff } from "./diff";
 import { type Plan, ProgramError } from "./engine";
 import { identityMapDot, renderSvg } from "./identity-map";
 import { planDocument, planStack, readPlanFile, UsageError, InputError, usage, usageMessage } from "./plan-stack";
-import { checkResources, readPolicyConfig, renderViolations } from "./policy";
+import { type CheckedResource, checkResources, readPolicyConfig, renderViolations, savedPlanResources } from "./policy";
 import { renderText } from "./render";
 
 // The offline plan: the real program under Pulumi's mock engine, no cloud and no Pulumi CLI.
@@ -57,7 +57,8 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(renderDiff(diffPlans(readPlanFile(args.diff), saved), saved.stack));
       return 0;
     }
-    return policyCheck(saved, false, args["policy-config"]);
+    // A saved plan is the preview run: ids Azure assigns are unknown; the grant rows name the roles.
+    return policyCheck({ stack: saved.stack, resources: savedPlanResources(saved) }, false, args["policy-config"]);
   }
   if (!args.stack && !args["config-file"]) usage("--stack or --config-file is required");
   if (args.stack && args["config-file"] && !existsSync(resolve(args["config-file"]))) usage(`no stack file ${args["config-file"]}`);
@@ -94,7 +95,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** Check a plan against the policy pack's rules: 0 clean, 1 violations. */
-function policyCheck(plan: Pick<Plan, "stack" | "resources">, production: boolean, configFile: string | undefined): number {
+function policyCheck(plan: { readonly stack: string; readonly resources: readonly CheckedResource[] }, production: boolean, configFile: string | undefined): number {
   // Same config file the real preview gets (--policy-pack-config policy/config/<stack>.json).
   const config = readPolicyConfig(configFile ?? resolve(root, "policy/config", `${plan.stack}.json`), configFile !== undefined);
   const violations = checkResources(plan.resources, { production, config });

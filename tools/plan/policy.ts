@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { checkReadiness } from "../../policy/readiness";
 import { evaluate, type RuleContext } from "../../policy/rules";
+import { isBuiltInRoleName, roleGuid } from "../../lib/roles";
+import { UNKNOWN } from "./engine";
 
 // The offline policy check: the policy pack's own rules (policy/rules.ts) run over the offline
 // plan's resources (their inputs, as the Pulumi engine hands them to an analyzer). Used by
@@ -50,7 +52,42 @@ export function checkResources(resources: readonly CheckedResource[], options: C
     return evaluate(r.type, r.inputs as Record<string, any>, context).map(([rule, message]) => ({ rule, urn: r.urn, message }));
   });
   // The readiness rules (policy/readiness.ts) read the dependency graph, after the per-resource rules.
-  return [...perResource, ...checkReadiness(resources.map((r) => ({ ...r, dependencies: r.dependencies ?? [] })))];
+  // They skip a value not known yet, which they are handed as undefined (as the policy pack is at
+  // preview), never as the plan's unknown marker: two unknown principal ids are not the same principal.
+  const graph = resources.map((r) => ({ ...r, inputs: knownOnly(r.inputs), outputs: r.outputs && knownOnly(r.outputs), dependencies: r.dependencies ?? [] }));
+  return [...perResource, ...checkReadiness(graph)];
+}
+
+/** A copy with every value the plan marks unknown left out. */
+function knownOnly(values: Record<string, unknown>): Record<string, unknown> {
+  const strip = (v: unknown): unknown => {
+    if (v === UNKNOWN) return undefined;
+    if (Array.isArray(v)) return v.map(strip);
+    if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, strip(x)]));
+    return v;
+  };
+  return strip(values) as Record<string, unknown>;
+}
+
+/** A saved `--json` plan: the preview run's resources and the grant rows named from the realistic run. */
+export interface SavedPlan {
+  readonly resources: readonly CheckedResource[];
+  readonly grants?: readonly { readonly urn?: string; readonly role: string; readonly via?: string }[];
+}
+
+/**
+ * The resources of a saved plan as the rules read them. At preview a grant's roleDefinitionId is
+ * unknown when its scope is (the subscription comes from the scope), but its role is the program's
+ * own (lib/roles.ts), which the plan's grant rows name: the rules see that role's definition id.
+ */
+export function savedPlanResources(plan: SavedPlan): CheckedResource[] {
+  const roles = new Map<string, string>();
+  for (const g of plan.grants ?? []) if (g.urn !== undefined && g.via === "role assignment" && isBuiltInRoleName(g.role)) roles.set(g.urn, roleGuid(g.role));
+  return plan.resources.map((r) => {
+    const guid = roles.get(r.urn);
+    if (r.type !== "azure-native:authorization:RoleAssignment" || r.inputs.roleDefinitionId !== UNKNOWN || guid === undefined) return r;
+    return { ...r, inputs: { ...r.inputs, roleDefinitionId: `/providers/Microsoft.Authorization/roleDefinitions/${guid}` } };
+  });
 }
 
 /** One line per violation: rule, resource URN, message (two spaces apart). */
