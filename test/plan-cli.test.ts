@@ -151,8 +151,11 @@ describe("the fleet stack, as a user runs it", () => {
   const r = plan("--config-file", join(root, "stacks/arc-fleet.yaml"));
   it("shows three servers with their own identities, one grant row each, unknown ids, no invented results", () => {
     expect(r.status).toBe(0);
-    const grants = r.stdout.slice(r.stdout.indexOf("Role grants: 9"), r.stdout.indexOf("Who reaches what"));
-    for (const m of ["arc-lnx-01", "arc-lnx-02", "arc-win-01"]) expect(grants.split(`${m} (system identity)`).length - 1).toBe(3);
+    // Each server: two blob containers, the probe secret and arc-app-config; and the deployer's grant.
+    expect(r.stdout).toContain("Role grants: 13\n");
+    const grants = r.stdout.slice(r.stdout.indexOf("Role grants: 13"), r.stdout.indexOf("Who reaches what"));
+    for (const m of ["arc-lnx-01", "arc-lnx-02", "arc-win-01"]) expect(grants.split(`${m} (system identity)`).length - 1).toBe(4);
+    expect(grants.split("the deploying principal").length - 1).toBe(1);
     expect(r.stdout).toContain("(known after apply)");
     expect(r.stdout).not.toMatch(/04da6b54|\[object Object\]|Succeeded|: OK|\[secret\]/);
   });

@@ -50,16 +50,21 @@ describe("the fleet stack as preview sees it", async () => {
   });
 
   it("has one grant row per grant, each naming its holder, and no two servers sharing an identity", () => {
-    expect(grants).toHaveLength(9);
-    expect(grants.map((g) => `${g.holder} | ${g.role} | ${g.target} | ${g.scope}`)).toEqual(
-      ["arc-lnx-01", "arc-lnx-02", "arc-win-01"].flatMap((m) => [
+    // Per server: its own path in each container, the probe secret and each named secret (never the
+    // whole vault); the deployer manages the probe secret (it deletes it at destroy).
+    const vault = String(resource(preview, "azure-native:keyvault:Vault", "vault-kv").inputs.vaultName);
+    expect(grants).toHaveLength(13);
+    expect(grants.map((g) => `${g.holder} | ${g.role} | ${g.target} | ${g.scope}`)).toEqual([
+      `the deploying principal | Key Vault Secrets Officer | ${vault} (key vault) | ${UNKNOWN}`,
+      ...["arc-lnx-01", "arc-lnx-02", "arc-win-01"].flatMap((m) => [
         `${m} (system identity) | Storage Blob Data Contributor | arclogs (blob container) | ${UNKNOWN}`,
         `${m} (system identity) | Storage Blob Data Contributor | arcupload (blob container) | ${UNKNOWN}`,
-        `${m} (system identity) | Key Vault Secrets User | ${String(resource(preview, "azure-native:keyvault:Vault", "vault-kv").inputs.vaultName)} (key vault) | ${UNKNOWN}`,
+        `${m} (system identity) | Key Vault Secrets User | arc-app-config (key vault secret) | ${UNKNOWN}`,
+        `${m} (system identity) | Key Vault Secrets User | arc-probe* (key vault secret, auto-named) | ${UNKNOWN}`,
       ]),
-    );
-    expect(new Set(grants.map((g) => g.workloadName))).toEqual(new Set(["arc-lnx-01", "arc-lnx-02", "arc-win-01"]));
-    expect(grants.every((g) => g.workload === "Arc server")).toBe(true);
+    ]);
+    expect(new Set(grants.map((g) => g.workloadName))).toEqual(new Set(["pulumi up", "arc-lnx-01", "arc-lnx-02", "arc-win-01"]));
+    expect(grants.map((g) => g.workload)).toEqual(["deployer", ...Array<string>(12).fill("Arc server")]);
   });
 
   it("prints the text plan without sentinel, mock results or claims of success", () => {
@@ -76,9 +81,11 @@ describe("the fleet stack as preview sees it", async () => {
 
   it("builds the identity x resource matrix from the grants", () => {
     const m = roleMatrix(grants);
-    expect(m[0]).toEqual(["IDENTITY \\ RESOURCE", "arclogs (blob container)", "arcupload (blob container)", expect.stringMatching(/\(key vault\)$/)]);
-    expect(m[1]).toEqual(["arc-lnx-01 (system identity)", "Storage Blob Data Contributor", "Storage Blob Data Contributor", "Key Vault Secrets User"]);
-    expect(m).toHaveLength(4);
+    const vault = String(resource(preview, "azure-native:keyvault:Vault", "vault-kv").inputs.vaultName);
+    expect(m[0]).toEqual(["IDENTITY \\ RESOURCE", "arc-app-config (key vault secret)", "arc-probe* (key vault secret, auto-named)", "arclogs (blob container)", "arcupload (blob container)", `${vault} (key vault)`]);
+    expect(m[1]).toEqual(["arc-lnx-01 (system identity)", "Key Vault Secrets User", "Key Vault Secrets User", "Storage Blob Data Contributor", "Storage Blob Data Contributor", "-"]);
+    expect(m[4]).toEqual(["the deploying principal", "-", "-", "-", "-", "Key Vault Secrets Officer"]);
+    expect(m).toHaveLength(5);
   });
 });
 
@@ -146,7 +153,7 @@ describe("redaction hides secrets, not words", () => {
     // the word stays, though an SSH user is called Administrator.
     expect(String(resource(plan, "command:remote:Command", "arc-arc-lnx-01-onboard").inputs.create)).toContain("Connected Machine Resource Administrator");
     const descriptions = ofType(plan, "azure-native:authorization:RoleAssignment").map((r) => r.inputs.description);
-    expect(descriptions).toContain("Arc machine arc-lnx-01: write to container arcupload");
+    expect(descriptions).toContain("Arc machine arc-lnx-01: blobs under arcupload/arc-lnx-01/ only");
     expect(resource(plan, "azure-native:hybridcompute:MachineRunCommand", "arc-arc-lnx-01-verify").inputs.machineName).not.toBe(SECRET);
   });
 
