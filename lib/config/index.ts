@@ -25,6 +25,18 @@ const stringKeys: ReadonlySet<string> = new Set(["workload", "environment"]);
 /** The root schema: every keyless:* key (the config reference, docs/config-reference.md, is generated from it). */
 export const rootSchema = strictObject({ ...platformShape, arc: arc.optional(), arcSecrets: arcSecrets.optional(), aks: aks.optional(), gallery: gallery.optional(), vm: vm.optional() }).superRefine((cfg, ctx) => {
   checkArc(cfg, ctx);
+  // Arc (the probe secret's Key Vault Secrets Officer) and AKS (RBAC Cluster Admin) both grant the one
+  // principal that runs `pulumi up`; ARM refuses an assignment whose principalType does not match the
+  // principal (azure-docs role-based-access-control/role-assignments-template.md), so one of two
+  // differing types fails on every `pulumi up`.
+  if (cfg.arc && cfg.arc.grants.keyVault !== "none" && cfg.aks && cfg.arc.deployerPrincipalType !== cfg.aks.deployerPrincipalType) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["arc", "deployerPrincipalType"],
+      input: cfg.arc.deployerPrincipalType,
+      message: `must equal keyless:aks.deployerPrincipalType (${JSON.stringify(cfg.aks.deployerPrincipalType)}): both name the principal that runs pulumi up, and ARM refuses a grant whose principalType does not match it; set both to what that principal is`,
+    });
+  }
   if (cfg.aks) for (const issue of aksIssues(cfg.aks)) ctx.addIssue({ code: "custom", ...issue });
   if (cfg.vm) for (const issue of vmIssues(cfg.vm)) ctx.addIssue({ code: "custom", ...issue });
   if (cfg.production && !cfg.keyVault.purgeProtection) {
