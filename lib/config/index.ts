@@ -35,7 +35,9 @@ export const rootSchema = strictObject({ ...platformShape, arc: arc.optional(), 
 type Parsed = z.output<typeof rootSchema>;
 
 /** Everything the program needs, validated and typed. */
-export interface KeylessConfig extends Omit<Parsed, "environment" | "tags"> {
+export interface KeylessConfig extends Omit<Parsed, "environment" | "tags" | "deployerPrincipalType"> {
+  /** What runs `pulumi up` (keyless:deployerPrincipalType, or the older keyless:aks.deployerPrincipalType; ServicePrincipal by default). */
+  readonly deployerPrincipalType: "User" | "ServicePrincipal";
   /** Pulumi project name. */
   readonly project: string;
   /** Pulumi stack name. */
@@ -140,6 +142,13 @@ function crossChecks(cfg: Parsed, values: Readonly<Record<string, string>>): str
       );
     }
   });
+  // keyless:aks.deployerPrincipalType is the older, AKS-only spelling of keyless:deployerPrincipalType.
+  const older = cfg.aks?.deployerPrincipalType;
+  if (older !== undefined && cfg.deployerPrincipalType !== undefined && older !== cfg.deployerPrincipalType) {
+    errors.push(
+      `${namespace}:aks.deployerPrincipalType: ${show(older)} contradicts ${namespace}:deployerPrincipalType ${show(cfg.deployerPrincipalType)}; one identity runs pulumi up: remove keyless:aks.deployerPrincipalType`,
+    );
+  }
   const location = values["azure-native:location"] ?? "";
   // Direct shared galleries are not available in government clouds (azure-compute-docs
   // virtual-machines/share-gallery-direct.md, "Limitations").
@@ -241,7 +250,15 @@ export function parseConfig(raw: RawConfig): ParseResult {
   const tags = { ...cfg.tags, workload: cfg.workload, environment, "managed-by": "pulumi" } satisfies Record<(typeof reservedTagKeys)[number], string>;
   return {
     ok: true,
-    config: { ...cfg, environment, tags, project: raw.project, stack: raw.stack, location: location as string },
+    config: {
+      ...cfg,
+      environment,
+      tags,
+      project: raw.project,
+      stack: raw.stack,
+      location: location as string,
+      deployerPrincipalType: cfg.deployerPrincipalType ?? cfg.aks?.deployerPrincipalType ?? "ServicePrincipal",
+    },
   };
 }
 
