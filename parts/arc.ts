@@ -18,7 +18,7 @@ export function arcPart(p: Platform): Record<string, unknown> | null {
       servicePrincipalSecret: config.arcSecrets?.servicePrincipalSecret === undefined ? undefined : pulumi.secret(config.arcSecrets.servicePrincipalSecret),
       sshPrivateKeys: Object.fromEntries(Object.entries(config.arcSecrets?.sshPrivateKeys ?? {}).map(([k, v]) => [k, pulumi.secret(v)])),
       deployerObjectId: p.client.objectId,
-      deployerPrincipalType: config.arc.deployerPrincipalType,
+      deployerPrincipalType: config.deployerPrincipalType,
       tenantId: p.client.tenantId,
       subscriptionId: p.client.subscriptionId,
       containerIds: p.blob.containerIds,

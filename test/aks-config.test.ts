@@ -26,11 +26,6 @@ describe("keyless:aks messages", () => {
       'keyless:aks.podIdentity: "aad-pod-identity" is the deprecated AAD Pod Identity add-on (open source project archived 2023, AKS support ended September 2025); set keyless:aks.acknowledgeDeprecatedPodIdentity: true to use it anyway, or use workload-identity',
     ],
     ["unknown key", { nodes: 3 }, "keyless:aks.nodes: 3 is not a known key"],
-    [
-      "a deployer type other than the Arc part's (both grant the one deploying principal)",
-      { deployerPrincipalType: "User" },
-      'keyless:arc.deployerPrincipalType: "ServicePrincipal" must equal keyless:aks.deployerPrincipalType ("User"): both name the principal that runs pulumi up, and ARM refuses a grant whose principalType does not match it; set both to what that principal is',
-    ],
   ])("%s", (_, change, message) => {
     expect(errorsFor(change)).toEqual([message]);
   });

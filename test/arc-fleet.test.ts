@@ -96,7 +96,7 @@ describe("arc fleet, as pulumi up would run it", () => {
   it("lets the deployer delete the probe secret: Secrets Officer on the vault, before the secret, whose name is new each generation", async () => {
     const p = await plan(false);
     const grant = resource(p, "azure-native:authorization:RoleAssignment", "arc-deployer-secrets");
-    expect(grant.inputs).toMatchObject({ scope: vault, principalId: mockDeployerObjectId, principalType: "User", roleDefinitionId: role("b86a8fe4-44ce-4948-aee5-eccb2c155cd7") });
+    expect(grant.inputs).toMatchObject({ scope: vault, principalId: mockDeployerObjectId, principalType: "ServicePrincipal", roleDefinitionId: role("b86a8fe4-44ce-4948-aee5-eccb2c155cd7") });
     const probe = resource(p, "azure-native:keyvault:Secret", "arc-probe");
     expect(probe.dependencies).toContain(grant.urn);
     // No fixed name: azure-native auto-names it, so a re-created stack never meets the soft-deleted one.

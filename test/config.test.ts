@@ -33,6 +33,16 @@ describe("valid config", () => {
     });
   });
 
+  it("deployer principal type: ServicePrincipal by default, the top-level key, or the older AKS-only key", () => {
+    expect(configFor({}).deployerPrincipalType).toBe("ServicePrincipal");
+    expect(configFor({ "keyless:deployerPrincipalType": "User" }).deployerPrincipalType).toBe("User");
+    const aks = JSON.parse(stackConfig("dev").values["keyless:aks"]) as Record<string, unknown>;
+    expect(configFor({ "keyless:aks": { ...aks, deployerPrincipalType: "User" } }).deployerPrincipalType).toBe("User");
+    expect(configFor({ "keyless:aks": { ...aks, deployerPrincipalType: "User" }, "keyless:deployerPrincipalType": "User" }).deployerPrincipalType).toBe("User");
+    const both = parseConfig({ values: withConfig(stackConfig("dev").values, { "keyless:aks": { ...aks, deployerPrincipalType: "User" }, "keyless:deployerPrincipalType": "ServicePrincipal" }), secretKeys: new Set(devSecretKeys(stackConfig("dev").values)), project: "keyless", stack: "dev" });
+    expect(both).toEqual({ ok: false, errors: ['keyless:aks.deployerPrincipalType: "User" contradicts keyless:deployerPrincipalType "ServicePrincipal"; one identity runs pulumi up: remove keyless:aks.deployerPrincipalType'] });
+  });
+
   it("merges user tags with the ones keyless sets", () => {
     expect(configFor({}).tags).toEqual({ owner: "platform", workload: "keyless", environment: "dev", "managed-by": "pulumi" });
   });
@@ -54,6 +64,7 @@ describe("valid config", () => {
 describe("one message per bad key", () => {
   it.each<[string, Record<string, unknown>, string, string?]>([
     ["workload pattern", { "keyless:workload": "Key-Less" }, 'keyless:workload: "Key-Less" must be 2-10 lowercase letters or digits'],
+    ["deployer principal type", { "keyless:deployerPrincipalType": "Group" }, 'keyless:deployerPrincipalType: "Group" must be one of User | ServicePrincipal'],
     ["workload too long", { "keyless:workload": "abcdefghijk" }, 'keyless:workload: "abcdefghijk" must be 2-10 lowercase letters or digits'],
     ["workload missing", { "keyless:workload": undefined }, "keyless:workload: is required and must be 2-10 lowercase letters or digits"],
     ["environment", { "keyless:environment": "Dev_1" }, 'keyless:environment: "Dev_1" must be 2-8 lowercase letters or digits'],

@@ -159,9 +159,7 @@ describe("redaction hides secrets, not words", () => {
 
   it("shows the dev stack's gallery sku ubuntu-24_04 when an Arc server's SSH user is ubuntu", async () => {
     const dev = readStackConfig(resolve(root, "Pulumi.dev.yaml"), project.defaults);
-    // The fleet's servers in the dev stack, whose AKS part grants the same deployer as a ServicePrincipal.
-    const arc = { ...JSON.parse(fleet.values["keyless:arc"]), deployerPrincipalType: "ServicePrincipal" };
-    const values = { ...dev.values, "keyless:storage": fleet.values["keyless:storage"], "keyless:arc": JSON.stringify(arc), "keyless:arcSecrets": fleet.values["keyless:arcSecrets"] };
+    const values = { ...dev.values, "keyless:storage": fleet.values["keyless:storage"], "keyless:arc": fleet.values["keyless:arc"], "keyless:arcSecrets": fleet.values["keyless:arcSecrets"] };
     const plan = await planProgram(values, { secretKeys: [...dev.secretKeys, ...fleet.secretKeys] });
     const skus = ofType(plan, "azure-native:compute:GalleryImage").map((r) => (r.inputs.identifier as { sku: string }).sku);
     expect(skus).toContain("ubuntu-24_04");

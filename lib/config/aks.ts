@@ -32,13 +32,8 @@ export const aks = strictObject({
    * workloadidentity has nothing to read there).
    */
   kubeloginMode: oneOf(kubeloginModes).default("azurecli"),
-  /**
-   * What the deploying principal is: it gets AKS RBAC Cluster Admin on the cluster to apply the demo, and
-   * ARM refuses an assignment whose principalType does not match the principal. ServicePrincipal by
-   * default: the workflows deploy as a managed identity (a service principal); set User for a stack a
-   * person deploys with `az login`.
-   */
-  deployerPrincipalType: oneOf(["User", "ServicePrincipal", "Group"]).default("ServicePrincipal"),
+  /** Kept for stack files written before keyless:deployerPrincipalType: the same setting, for the AKS grant only; prefer the top-level key. */
+  deployerPrincipalType: oneOf(["User", "ServicePrincipal"]).optional(),
   /** Free for dev; Standard (uptime SLA) for production. */
   skuTier: oneOf(["Free", "Standard"]).default("Free"),
 });

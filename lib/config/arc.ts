@@ -54,8 +54,6 @@ export const arc = strictObject({
     /** service-principal only: application (client) id of the principal that holds Azure Connected Machine Onboarding. */
     servicePrincipalId: guid().optional(),
   }).optional(),
-  /** Principal type of the identity running `pulumi up` (User for `az login`, ServicePrincipal in CI): its probe-secret grant names it. */
-  deployerPrincipalType: oneOf(["User", "ServicePrincipal", "Group"]).default("User"),
   grants: strictObject({
     /** Storage Blob Data Contributor on each container (names from keyless:storage.containers), limited by a condition to the server's own `<machine-name>/` path. */
     blobContainers: uniqueList(containerName, "container names").default([]),

@@ -25,18 +25,6 @@ const stringKeys: ReadonlySet<string> = new Set(["workload", "environment"]);
 /** The root schema: every keyless:* key (the config reference, docs/config-reference.md, is generated from it). */
 export const rootSchema = strictObject({ ...platformShape, arc: arc.optional(), arcSecrets: arcSecrets.optional(), aks: aks.optional(), gallery: gallery.optional(), vm: vm.optional() }).superRefine((cfg, ctx) => {
   checkArc(cfg, ctx);
-  // Arc (the probe secret's Key Vault Secrets Officer) and AKS (RBAC Cluster Admin) both grant the one
-  // principal that runs `pulumi up`; ARM refuses an assignment whose principalType does not match the
-  // principal (azure-docs role-based-access-control/role-assignments-template.md), so one of two
-  // differing types fails on every `pulumi up`.
-  if (cfg.arc && cfg.arc.grants.keyVault !== "none" && cfg.aks && cfg.arc.deployerPrincipalType !== cfg.aks.deployerPrincipalType) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["arc", "deployerPrincipalType"],
-      input: cfg.arc.deployerPrincipalType,
-      message: `must equal keyless:aks.deployerPrincipalType (${JSON.stringify(cfg.aks.deployerPrincipalType)}): both name the principal that runs pulumi up, and ARM refuses a grant whose principalType does not match it; set both to what that principal is`,
-    });
-  }
   if (cfg.aks) for (const issue of aksIssues(cfg.aks)) ctx.addIssue({ code: "custom", ...issue });
   if (cfg.vm) for (const issue of vmIssues(cfg.vm)) ctx.addIssue({ code: "custom", ...issue });
   if (cfg.production && !cfg.keyVault.purgeProtection) {
@@ -47,7 +35,9 @@ export const rootSchema = strictObject({ ...platformShape, arc: arc.optional(), 
 type Parsed = z.output<typeof rootSchema>;
 
 /** Everything the program needs, validated and typed. */
-export interface KeylessConfig extends Omit<Parsed, "environment" | "tags"> {
+export interface KeylessConfig extends Omit<Parsed, "environment" | "tags" | "deployerPrincipalType"> {
+  /** What runs `pulumi up` (keyless:deployerPrincipalType, or the older keyless:aks.deployerPrincipalType; ServicePrincipal by default). */
+  readonly deployerPrincipalType: "User" | "ServicePrincipal";
   /** Pulumi project name. */
   readonly project: string;
   /** Pulumi stack name. */
@@ -152,6 +142,13 @@ function crossChecks(cfg: Parsed, values: Readonly<Record<string, string>>): str
       );
     }
   });
+  // keyless:aks.deployerPrincipalType is the older, AKS-only spelling of keyless:deployerPrincipalType.
+  const older = cfg.aks?.deployerPrincipalType;
+  if (older !== undefined && cfg.deployerPrincipalType !== undefined && older !== cfg.deployerPrincipalType) {
+    errors.push(
+      `${namespace}:aks.deployerPrincipalType: ${show(older)} contradicts ${namespace}:deployerPrincipalType ${show(cfg.deployerPrincipalType)}; one identity runs pulumi up: remove keyless:aks.deployerPrincipalType`,
+    );
+  }
   const location = values["azure-native:location"] ?? "";
   // Direct shared galleries are not available in government clouds (azure-compute-docs
   // virtual-machines/share-gallery-direct.md, "Limitations").
@@ -255,7 +252,15 @@ export function parseConfig(raw: RawConfig): ParseResult {
   const tags = { ...cfg.tags, workload: cfg.workload, environment, "managed-by": "pulumi" } satisfies Record<(typeof reservedTagKeys)[number], string>;
   return {
     ok: true,
-    config: { ...cfg, environment, tags, project: raw.project, stack: raw.stack, location: location as string },
+    config: {
+      ...cfg,
+      environment,
+      tags,
+      project: raw.project,
+      stack: raw.stack,
+      location: location as string,
+      deployerPrincipalType: cfg.deployerPrincipalType ?? cfg.aks?.deployerPrincipalType ?? "ServicePrincipal",
+    },
   };
 }
 

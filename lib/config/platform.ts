@@ -70,4 +70,11 @@ export const platformShape = {
   storage: storage.default({ sku: "Standard_LRS", containers: [], deleteRetentionDays: 7 }),
   keyVault: keyVault.default({ purgeProtection: false, softDeleteRetentionDays: 90, publicNetworkAccess: "Enabled", createMode: "default" }),
   registry: registry.default({ sku: "Basic" }),
+  /**
+   * What the identity running `pulumi up` is: ServicePrincipal (the workflows' OIDC identity, the
+   * default) or User (`az login`). The stack grants that identity roles (AKS RBAC Cluster Admin, Key
+   * Vault Secrets Officer for the Arc probe secret), and ARM refuses an assignment whose principalType
+   * does not match the principal (azure-docs role-based-access-control/role-assignments-template.md).
+   */
+  deployerPrincipalType: oneOf(["User", "ServicePrincipal"]).optional(),
 };
