@@ -85,9 +85,14 @@ describe("the dev stack", () => {
     }
   });
 
-  it("the offline plan lists every placeholder as a warning", async () => {
+  // The secrets are never read, but the file's example ciphertexts are recognisable.
+  const exampleCiphertexts = ["arc-dev-lnx", "arc-dev-win"].map(
+    (s) => `keyless:arcSecrets.sshPrivateKeys.${s}: the stack file holds an example ciphertext; set yours with pulumi config set --secret --path 'keyless:arcSecrets.sshPrivateKeys.${s}' (for a key file: < ~/.ssh/KEY)`,
+  );
+
+  it("the offline plan lists every placeholder as a warning, example ciphertexts too", async () => {
     const plan = await planStack("dev");
-    expect(plan.warnings).toEqual(expect.arrayContaining(expected));
+    expect(plan.warnings).toEqual(expect.arrayContaining([...expected, ...exampleCiphertexts]));
   });
 
   /** `pulumi up` of a stack file under the mocks, in a process of its own (test/support/up.ts). */
@@ -110,7 +115,7 @@ describe("the dev stack", () => {
   it("`pulumi up` (the program outside preview) stops before creating anything, with the same lines", () => {
     const stackFile = parse(readFileSync(join(root, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
     const raw = Object.fromEntries(Object.entries(stackFile.config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
-    expect(up(raw)).toEqual({ status: 1, stdout: "", stderr: `the stack still has example values; replace them before pulumi up:\n  ${expected.join("\n  ")}\n` });
+    expect(up(raw)).toEqual({ status: 1, stdout: "", stderr: `the stack still has example values; replace them before pulumi up:\n  ${[...expected, ...exampleCiphertexts].join("\n  ")}\n` });
   });
 
   it("`pulumi up` goes ahead once the values are real", () => {
@@ -121,7 +126,8 @@ describe("the dev stack", () => {
         .replace(/\b([0-9a-f])\1{7}-\1{4}-[0-9a-f]\1{3}-[0-9a-f]\1{3}-\1{12}\b/gi, (g) => `${g.slice(0, 7)}a${g.slice(8)}`)
         .replace(/keyless-example/g, "alice@laptop")
         .replace(/(192\.0\.2|198\.51\.100|203\.0\.113)\./g, "10.1.2.")
-        .replace(/example\.(com|org|net)/g, "contoso.io");
+        .replace(/example\.(com|org|net)/g, "contoso.io")
+        .replace(/v1:PLACEHOLDER/g, "v1:AAABADQ6");
     }
     expect(findPlaceholders(real)).toEqual([]);
     const r = up(real);

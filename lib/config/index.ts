@@ -279,7 +279,7 @@ export function loadConfig(): KeylessConfig {
     // RunError: Pulumi prints the message without a stack trace.
     throw new pulumi.RunError(`invalid configuration:\n  ${result.errors.join("\n  ")}`);
   }
-  refusePlaceholders(values, secretKeys);
+  refusePlaceholders(values, secretKeys, stackFile);
   return result.config;
 }
 
@@ -290,8 +290,12 @@ export const allowPlaceholdersOnUp: unique symbol = Symbol.for("keyless.allowPla
  * Example values (lib/config/placeholders.ts): a warning each at preview and in the offline plan;
  * `pulumi up` stops here, before any resource is registered, with the same lines.
  */
-function refusePlaceholders(values: Readonly<Record<string, string>>, secretKeys: ReadonlySet<string>): void {
+function refusePlaceholders(values: Readonly<Record<string, string>>, secretKeys: ReadonlySet<string>, stackFile?: StackFileFacts): void {
   const lines = findPlaceholders(values, secretKeys).map(placeholderMessage);
+  // A secret is never read, but an example ciphertext in the stack file is recognisable as such.
+  for (const leaf of [...(stackFile?.exampleSecrets ?? [])].sort()) {
+    lines.push(`${leaf}: the stack file holds an example ciphertext; set yours with pulumi config set --secret --path '${leaf}' (for a key file: < ~/.ssh/KEY)`);
+  }
   if (lines.length === 0) return;
   if (!pulumi.runtime.isDryRun() && (globalThis as Record<symbol, unknown>)[allowPlaceholdersOnUp] !== true) {
     throw new pulumi.RunError(`the stack still has example values; replace them before pulumi up:\n  ${lines.join("\n  ")}`);

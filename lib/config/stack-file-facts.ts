@@ -15,6 +15,11 @@ export interface StackFileFacts {
    * so the file cannot say whether it is secret.
    */
   readonly plainLeaves: ReadonlySet<string>;
+  /**
+   * `secure:` leaves whose ciphertext is an example (`v1:PLACEHOLDER...`, what the repository's stack
+   * files ship): no secrets provider decrypts it, so the leaf must be set before a real deployment.
+   */
+  readonly exampleSecrets: ReadonlySet<string>;
   /** One message per place YAML typed a name as a boolean, null or number. */
   readonly problems: readonly string[];
 }
@@ -34,15 +39,18 @@ function child(path: string, key: string | number): string {
 export function stackFileFacts(text: string): StackFileFacts {
   const secretLeaves = new Set<string>();
   const plainLeaves = new Set<string>();
+  const exampleSecrets = new Set<string>();
   const problems: string[] = [];
   const doc = parseDocument(text);
   const config = doc.get("config", true);
-  if (!isMap(config)) return { secretLeaves, plainLeaves, problems };
+  if (!isMap(config)) return { secretLeaves, plainLeaves, exampleSecrets, problems };
   const walk = (node: unknown, path: string, ns: string): void => {
     if (isMap(node)) {
       // { secure: ... } is one secret leaf.
       if (node.items.length === 1 && isScalar(node.items[0].key) && node.items[0].key.value === "secure") {
         secretLeaves.add(path);
+        const cipher = node.items[0].value;
+        if (isScalar(cipher) && typeof cipher.value === "string" && /^v1:PLACEHOLDER/.test(cipher.value)) exampleSecrets.add(path);
         return;
       }
       for (const item of node.items) {
@@ -68,7 +76,7 @@ export function stackFileFacts(text: string): StackFileFacts {
     }
     walk(item.value, key, ns);
   }
-  return { secretLeaves, plainLeaves, problems };
+  return { secretLeaves, plainLeaves, exampleSecrets, problems };
 }
 
 /** Facts of a stack file on disk, or undefined when there is none. */

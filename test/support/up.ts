@@ -13,6 +13,8 @@ const project = readProject(resolve(__dirname, "../../Pulumi.yaml"));
 async function main(): Promise<void> {
   const [file, stack] = process.argv.slice(2);
   const config = readStackConfig(resolve(file), project.defaults);
+  // As the offline plan does: the program reads secure leaves and YAML types from this file.
+  process.env.KEYLESS_STACK_FILE = resolve(file);
   try {
     const plan = await runProgram({ project: project.name, stack, values: config.values, secretKeys: config.secretKeys, preview: false, load: () => import("../../index") });
     process.stdout.write(`registered ${plan.resources.length} resources\n`);
