@@ -38,32 +38,35 @@ const sourceMaps = process.env.KEYLESS_SOURCE_MAPS !== "0" && typeof setSourceMa
 if (sourceMaps) setSourceMapsSupport(true, { nodeModules: false, generatedCode: false });
 
 // The Pulumi SDK records a stack trace on every promise it creates (@pulumi/pulumi
-// runtime/debuggable.js, `new Error().stack` in debuggablePromise) and prints it only in a
-// "promise leak" report. Formatting those traces (and mapping them through source maps) was over
-// half of the program body's time and grows with every resource. So for that one capture, and
-// only for it, the formatted trace is a one-line note; every other error (the program's, the
-// SDK's, Node's) goes to the formatter Node had before, source maps included.
-// PULUMI_DEBUG_PROMISE_LEAKS=1 (the SDK's own switch for leak debugging) or
-// KEYLESS_PROMISE_STACKS=1 keeps the full traces.
-const debuggable = `${path.sep}@pulumi${path.sep}pulumi${path.sep}runtime${path.sep}debuggable.js`;
-const PROMISE_STACK_NOTE = "Error\n    (stack not recorded; run with KEYLESS_PROMISE_STACKS=1 to record where this promise was created)";
+// runtime/debuggable.js: `new Error().stack` in debuggablePromise) and prints it only in a
+// "promise leak" report. Capturing and formatting those traces (mapped through source maps) was
+// over half of the program body's time and grows with every resource. So while debuggablePromise
+// runs, and only then, Error.stackTraceLimit is 0: the SDK records "Error" instead of a trace,
+// everything else it does is unchanged, and every other error (the program's, the SDK's, Node's)
+// keeps its full, source-mapped stack. debuggablePromise runs no program code: it only tags the
+// promise and chains two handlers, which run later with the normal limit.
+// PULUMI_DEBUG_PROMISE_LEAKS=1 (the SDK's own switch for leak debugging) or KEYLESS_PROMISE_STACKS=1
+// keeps the full traces.
+const debuggableFile = `${path.sep}@pulumi${path.sep}pulumi${path.sep}runtime${path.sep}debuggable.js`;
+const keepPromiseStacks = Boolean(process.env.PULUMI_DEBUG_PROMISE_LEAKS) || process.env.KEYLESS_PROMISE_STACKS === "1";
+
 /**
- * True for the trace of `new Error()` inside the SDK's debuggablePromise.
- * @param {readonly NodeJS.CallSite[]} trace
+ * debuggablePromise with the stack capture turned off around it. The SDK's modules call it through
+ * the module's exports (`debuggable_1.debuggablePromise(...)`), so replacing the export reaches them all.
+ * @param {{ debuggablePromise?: (p: Promise<unknown>, ctx: unknown) => Promise<unknown> }} exports
  */
-function isPromiseDebugCapture(trace) {
-  const top = trace[0];
-  if (top === undefined || top.getFunctionName() !== "debuggablePromise") return false;
-  const file = top.getFileName();
-  return file !== undefined && file !== null && file.endsWith(debuggable);
-}
-if (!process.env.PULUMI_DEBUG_PROMISE_LEAKS && process.env.KEYLESS_PROMISE_STACKS !== "1") {
-  // Node >= 21 exposes its own formatter as Error.prepareStackTrace; without it (older Node) the
-  // V8 default shape is rebuilt from the call sites.
-  const previous = Error.prepareStackTrace;
-  /** @param {Error} error @param {NodeJS.CallSite[]} trace */
-  const fallback = (error, trace) => [Error.prototype.toString.call(error), ...trace.map((c) => `    at ${c}`)].join("\n");
-  Error.prepareStackTrace = (error, trace) => (isPromiseDebugCapture(trace) ? PROMISE_STACK_NOTE : (previous ?? fallback)(error, trace));
+function withoutPromiseStacks(exports) {
+  const original = exports.debuggablePromise;
+  if (typeof original !== "function") return;
+  exports.debuggablePromise = function debuggablePromise(p, ctx) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return original(p, ctx);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+  };
 }
 
 /** esbuild, loaded only on a cache miss (it starts a helper process). */
@@ -147,4 +150,15 @@ function transpile(filename) {
 const extensions = /** @type {any} */ (Module)._extensions;
 extensions[".ts"] = (module, filename) => module._compile(transpile(filename), filename);
 
-module.exports = { transpile, cacheRoot, readEntry, entryFor, isPromiseDebugCapture };
+if (!keepPromiseStacks) {
+  // Patch debuggable.js once, right after Node loads it (one string comparison per .js file).
+  const loadJs = extensions[".js"];
+  /** @type {(module: any, filename: string) => void} */
+  const patched = function (module, filename) {
+    loadJs.call(this, module, filename);
+    if (filename.endsWith(debuggableFile)) withoutPromiseStacks(module.exports);
+  };
+  extensions[".js"] = patched;
+}
+
+module.exports = { transpile, cacheRoot, readEntry, entryFor };
