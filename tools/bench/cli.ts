@@ -233,10 +233,13 @@ if (!args["skip-fleet"]) {
       }
       throw new Error(`fleet ${n}: ${probeResult.error ?? probe.stderr}`);
     }
-    const p = pairs(
-      () => sample(program, withConfig(config), `fleet ${n}`),
-      () => sample([...program, "--replay", record], withConfig(config), `fleet ${n} floor`),
-    );
+    // The floor must register exactly what the program did, or the ratio compares different work.
+    const floorSample = () => {
+      const f = sample([...program, "--replay", record], withConfig(config), `fleet ${n} floor`);
+      if (f.result.resources !== probeResult.resources) throw new Error(`fleet ${n}: the floor registered ${f.result.resources} resources, the program ${probeResult.resources}`);
+      return f;
+    };
+    const p = pairs(() => sample(program, withConfig(config), `fleet ${n}`), floorSample);
     for (const ms of p.samples.subjectMs) fleetPoints.push({ x: n, y: ms });
     for (const ms of p.samples.floorMs) floorPoints.push({ x: n, y: ms });
     fleet.push({ servers: n, authorizations, status: "ok", resources: probeResult.resources, paired: roundPaired(p) });

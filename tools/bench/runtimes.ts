@@ -18,7 +18,8 @@ import { median } from "./stats";
 //   tsc-js+cache  the same with Node's compile cache (NODE_COMPILE_CACHE), as the loader enables it
 //   esbuild-bundle plain node on an esbuild bundle of the program and run-stack, packages external
 //   ts-node       what @pulumi/pulumi's run.js does with typescript: true: its vendored ts-node 7
-//                 with the repo's TypeScript, transpile-only (PULUMI_NODEJS_TRANSPILE_ONLY=true)
+//                 with the repo's `typescript` package (5.9, the version Pulumi supports; the type
+//                 check itself runs TypeScript 7), transpile-only (PULUMI_NODEJS_TRANSPILE_ONLY=true)
 //   ts-node-check the same with type checking (Pulumi's default), its cache warm
 
 const root = resolve(__dirname, "../..");
@@ -39,7 +40,13 @@ function run(argv: string[], extraEnv: Record<string, string> = {}): number {
 
 // Builds for the precompiled variants, outside the repo.
 const tscOut = join(work, "tsc");
-const tsc = spawnSync(node, [resolve(root, "node_modules/typescript/bin/tsc"), "-p", resolve(root, "tsconfig.json"), "--noEmit", "false", "--outDir", tscOut], { cwd: root, encoding: "utf8" });
+// tsconfig.json checks with "module": "preserve" (bundler resolution); this variant needs CommonJS
+// output, so the emit overrides both with what Node's require() runs.
+const tsc = spawnSync(
+  node,
+  [resolve(root, "node_modules/typescript/bin/tsc"), "-p", resolve(root, "tsconfig.json"), "--noEmit", "false", "--outDir", tscOut, "--module", "commonjs", "--moduleResolution", "node10"],
+  { cwd: root, encoding: "utf8" },
+);
 if (tsc.status !== 0) throw new Error(`tsc emit failed:\n${tsc.stdout}`);
 // Compiled files resolve node_modules from their own location: link the repo's.
 const link = (dir: string) => spawnSync("ln", ["-s", resolve(root, "node_modules"), join(dir, "node_modules")]);
