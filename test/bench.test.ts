@@ -3,7 +3,7 @@ import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { defaultParallel, deployModel, type GraphNode, longestPath, scheduled } from "../tools/bench/critical-path";
 import { provisionSeconds, provisionTimes } from "../tools/bench/provision-times";
-import { fromWire } from "../tools/bench/replay";
+import { fromWire, sdkClassFor } from "../tools/bench/replay";
 import { arcSecretsSection, arcServers, documentationAddress, gallerySection, scaleStack, syntheticGuid } from "../tools/bench/stacks";
 import { growth, median, pairedRatios, pairOrder, summarize, theilSen, unknownSection } from "../tools/bench/stats";
 
@@ -276,5 +276,20 @@ describe("replay floor", () => {
     expect(v.ref).toBe("urn:pulumi:dev::keyless::t::n");
     expect(pulumi.Output.isInstance(v.key)).toBe(true);
     expect(await pulumi.isSecret(v.key as pulumi.Output<string>)).toBe(true);
+  });
+
+  it.each([
+    ["azure-native:storage:BlobContainer", "BlobContainer"],
+    ["azure-native:hybridcompute:MachineRunCommand", "MachineRunCommand"],
+    ["command:remote:Command", "Command"],
+    ["kubernetes:core/v1:Namespace", "Namespace"],
+    ["kubernetes:rbac.authorization.k8s.io/v1:Role", "Role"],
+    ["pulumi:providers:azure-native", "Provider"],
+    ["pulumi:providers:kubernetes", "Provider"],
+    ["azure-native:storage:NoSuchType", undefined],
+    ["keyless:arc:ArcServer", undefined],
+    ["pulumi:providers:unknown", undefined],
+  ])("registers %s through its own SDK class (%s)", (type, name) => {
+    expect(sdkClassFor(type)?.name).toBe(name);
   });
 });

@@ -2,10 +2,12 @@ import * as pulumi from "@pulumi/pulumi";
 
 // The fleet rows' floor: a program that registers exactly what a recorded run of the real program
 // registered (the same types, names, parents, providers, dependencies and inputs, secrets still
-// secret) with nothing else: no config validation, no components' logic, no Outputs between
-// resources. Run under the same mock engine as the program (tools/bench/run-stack.ts --replay), it
-// measures what the Pulumi SDK itself costs for that work, so the program's own overhead is the
-// ratio above it.
+// secret), each through its own SDK class (azure-native's, @pulumi/command's, @pulumi/kubernetes's,
+// so their declared outputs, aliases and defaults cost what they cost the program), and nothing
+// else: no config validation, no components' logic, no Outputs flowing between resources, no
+// invokes. Run under the same mock engine and loader as the program (tools/bench/run-stack.ts
+// --replay), it measures what the SDKs themselves cost for that work, so the program's own
+// overhead is the ratio above it.
 
 /** One registration as the mock monitor received it (run-stack.ts --record-out). */
 export interface RecordedRegistration {
@@ -52,6 +54,34 @@ class Component extends pulumi.ComponentResource {
   }
 }
 
+type ResourceClass = new (name: string, args: Record<string, unknown>, opts: pulumi.CustomResourceOptions) => pulumi.Resource;
+
+/**
+ * The SDK class that registers `type`, by the package's own subpath (never a package root that
+ * loads every module), or undefined for a type without one here (the replay then registers it as a
+ * plain CustomResource with the same token).
+ */
+export function sdkClassFor(type: string): ResourceClass | undefined {
+  const [pkg, mod, name] = type.split(":");
+  const load = (path: string, member: string): ResourceClass | undefined => {
+    try {
+      const m = require(path) as Record<string, unknown>;
+      return typeof m[member] === "function" ? (m[member] as ResourceClass) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  if (pkg === "pulumi" && mod === "providers") {
+    const provider: Record<string, string> = { "azure-native": "@pulumi/azure-native/provider", command: "@pulumi/command/provider", kubernetes: "@pulumi/kubernetes/provider" };
+    return provider[name] ? load(provider[name], "Provider") : undefined;
+  }
+  if (pkg === "azure-native" && /^[a-z0-9]+$/.test(mod)) return load(`@pulumi/azure-native/${mod}`, name);
+  if (pkg === "command" && (mod === "remote" || mod === "local")) return load(`@pulumi/command/${mod}`, name);
+  // kubernetes:<api group>/<version>:<Kind>; the SDK's folder is the group's first label (core/v1, apps/v1, rbac/v1).
+  if (pkg === "kubernetes" && /^[a-z0-9.]+\/v[0-9a-z]+$/.test(mod)) return load(`@pulumi/kubernetes/${mod.split("/")[0].split(".")[0]}/${mod.split("/")[1]}`, name);
+  return undefined;
+}
+
 /** Register every recorded resource in the recorded order (parents and dependencies come first). */
 export function replay(records: readonly RecordedRegistration[]): void {
   const byUrn = new Map<string, pulumi.Resource>();
@@ -68,7 +98,10 @@ export function replay(records: readonly RecordedRegistration[]): void {
     };
     const inputs = fromWire(r.inputs) as pulumi.Inputs;
     let res: pulumi.Resource;
-    if (r.type.startsWith("pulumi:providers:")) {
+    const sdkClass = r.custom ? sdkClassFor(r.type) : undefined;
+    if (sdkClass) {
+      res = new sdkClass(r.name, inputs as Record<string, unknown>, opts);
+    } else if (r.type.startsWith("pulumi:providers:")) {
       res = new Provider(r.type.slice("pulumi:providers:".length), r.name, inputs, opts);
     } else if (r.custom) {
       res = new Custom(r.type, r.name, inputs, opts);

@@ -5,11 +5,12 @@
 // typescript: false); `node --require ./tools/runtime/register.cjs file.ts` does the same by hand.
 //
 // - Only `.ts` files come through here: every `.js` file (the Pulumi SDK, providers, zod) loads at
-//   plain Node speed. (tsx hooks every module load and doubles the SDK's load time; see
-//   docs/performance.md for the measurements.)
-// - Each `.ts` file is transpiled by esbuild (it ships with tsx) to CommonJS, as tsc would emit it
-//   with this repo's tsconfig, and cached under a hash of its path, its content and the options:
-//   an edited file is transpiled again, an unchanged one is read back.
+//   plain Node speed. (tsx hooks every module load and doubles the SDK's load time;
+//   tools/bench/runtimes.ts compares the alternatives.)
+// - Each `.ts` file is transpiled by esbuild (it ships with tsx) to CommonJS and cached under a
+//   hash of its path, its content and the options: an edited file is transpiled again, an
+//   unchanged one is read back, and an entry that fails its own hash check is rebuilt.
+// - Stack traces are source-mapped to .ts lines; the SDK's per-promise debug trace is not captured.
 // - Node's compile cache (V8 code cache, validated by Node against each file's content) is enabled
 //   for every module, the SDK included.
 // - Both caches live in the user's own cache directory (XDG), never a shared temp directory where
