@@ -48,9 +48,11 @@ const tsc = spawnSync(
   { cwd: root, encoding: "utf8" },
 );
 if (tsc.status !== 0) throw new Error(`tsc emit failed:\n${tsc.stdout}`);
-// Compiled files resolve node_modules from their own location: link the repo's.
-const link = (dir: string) => spawnSync("ln", ["-s", resolve(root, "node_modules"), join(dir, "node_modules")]);
+// Compiled files resolve node_modules from their own location, and components read host scripts
+// next to their own directory (join(__dirname, "..", "scripts")): link the repo's.
+const link = (dir: string, what = "node_modules") => spawnSync("ln", ["-s", resolve(root, what), join(dir, what)]);
 link(tscOut);
+link(tscOut, "scripts");
 const bundleOut = join(work, "bundle");
 const esbuild = require("esbuild") as typeof import("esbuild");
 for (const entry of ["index.ts", "tools/bench/run-stack.ts"]) {
@@ -67,8 +69,11 @@ for (const entry of ["index.ts", "tools/bench/run-stack.ts"]) {
   });
 }
 link(bundleOut);
+link(work, "scripts"); // a bundle's __dirname is bundleOut itself, so "../scripts" is here
 
-// What @pulumi/pulumi/cmd/run/run.js does before require(program) when PULUMI_NODEJS_TYPESCRIPT=true.
+// What @pulumi/pulumi/cmd/run/run.js does before require(program) when PULUMI_NODEJS_TYPESCRIPT=true,
+// with CommonJS output: tsconfig.json's "module": "preserve" (for the TypeScript 7 check) would make
+// ts-node emit ES modules that require() cannot load, so typescript: true would need this override too.
 const tsNodeRegister = join(work, "ts-node-register.js");
 writeFileSync(
   tsNodeRegister,
@@ -78,7 +83,7 @@ const compilerOptions = tsutils.loadTypeScriptCompilerOptions("tsconfig.json");
 const { tsnodeRequire, typescriptRequire } = tsutils.typeScriptRequireStrings();
 require(tsnodeRequire.startsWith("/") ? tsnodeRequire : require.resolve(tsnodeRequire, { paths: [process.cwd()] })).register({
   compiler: typescriptRequire, transpileOnly: process.env.PULUMI_NODEJS_TRANSPILE_ONLY === "true", project: "tsconfig.json", skipProject: false,
-  compilerOptions: { target: "ES2020", module: "nodenext", moduleResolution: "nodenext", sourceMap: "true", ...compilerOptions },
+  compilerOptions: { target: "ES2020", sourceMap: "true", ...compilerOptions, module: "commonjs", moduleResolution: "node10" },
 });
 `,
 );
