@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
@@ -6,6 +7,7 @@ import { provisionSeconds, provisionTimes } from "../tools/bench/provision-times
 import { fromWire, sdkClassFor } from "../tools/bench/replay";
 import { arcSecretsSection, arcServers, documentationAddress, gallerySection, scaleStack, syntheticGuid } from "../tools/bench/stacks";
 import { growth, median, pairedRatios, pairOrder, summarize, theilSen, unknownSection } from "../tools/bench/stats";
+import { root } from "./support/harness";
 
 // The benchmark's pure parts. Its timings are measured by `npm run bench`, never asserted here.
 
@@ -291,5 +293,19 @@ describe("replay floor", () => {
     ["pulumi:providers:unknown", undefined],
   ])("registers %s through its own SDK class (%s)", (type, name) => {
     expect(sdkClassFor(type)?.name).toBe(name);
+  });
+});
+
+describe("npm run bench on an old Node", () => {
+  // The machine's own node, when it is older than 22 (CI images without one skip this).
+  const old = ["/usr/bin/node", "/usr/local/bin/node"].find((p) => {
+    const v = spawnSync(p, ["--version"], { encoding: "utf8" });
+    return v.status === 0 && Number(v.stdout.trim().slice(1).split(".")[0]) < 22;
+  });
+  it.skipIf(!old)("stops at once with one line saying what to install", () => {
+    const r = spawnSync(old as string, ["--require", "./tools/runtime/register.cjs", "tools/bench/cli.ts"], { cwd: root, encoding: "utf8" });
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/^bench: needs Node\.js 22 or later \(this is v\d+\.\d+\.\d+\); install the version in \.nvmrc \(Node 24 LTS\)\.\n$/);
   });
 });
