@@ -85,6 +85,22 @@ describe("Pulumi.yaml runtime", () => {
     }
   });
 
+  it("plans the whole dev stack when every cache entry was emptied (it used to report zero resources)", () => {
+    const cache = mkdtempSync(join(tmpdir(), "keyless-cache-"));
+    const config = { project: "keyless", stack: "dev", ...stackConfig("dev") };
+    const sample = () => run([...nodeargs, "tools/bench/run-stack.ts"], { KEYLESS_BENCH_CONFIG: JSON.stringify(config), KEYLESS_CACHE_DIR: cache });
+    const first = sample();
+    expect(first.status).toBe(0);
+    const expected = JSON.parse(first.stdout).resources as number;
+    expect(expected).toBeGreaterThan(40);
+    const entries = readdirSync(join(cache, "ts"));
+    for (const e of entries) writeFileSync(join(cache, "ts", e), "");
+    const again = sample();
+    expect(again).toMatchObject({ status: 0, stderr: "" });
+    expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, resources: expected });
+    for (const e of entries) expect(readFileSync(join(cache, "ts", e), "utf8")).toMatch(/^\/\/keyless-cache sha256=/);
+  });
+
   it("checks an entry against the hash stored with it (readEntry / entryFor)", () => {
     const loader = require(join(root, "tools/runtime/register.cjs")) as {
       readEntry(entry: string): string | undefined;
