@@ -101,8 +101,16 @@ async function main(): Promise<void> {
   const load = replayFrom
     ? async () => {
         const { replay } = await import("./replay");
-        const recorded = JSON.parse(readFileSync(replayFrom, "utf8")) as RecordedRegistration[];
-        return { default: async () => replay(recorded) };
+        let recorded: RecordedRegistration[] | undefined = JSON.parse(readFileSync(replayFrom, "utf8")) as RecordedRegistration[];
+        return {
+          default: async () => {
+            // Let the recording go once it is replayed: the program holds no such copy, so the
+            // floor's peak memory must not either.
+            const records = recorded ?? [];
+            recorded = undefined;
+            replay(records);
+          },
+        };
       }
     : () => import(program);
   const print = (r: SampleResult) => process.stdout.write(`${JSON.stringify(r)}\n`);
