@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
@@ -59,12 +59,142 @@ describe("Pulumi.yaml runtime", () => {
     expect(cached()).toBe(3); // only the edited file transpiled again
   });
 
-  it("points stack traces at the .ts lines when asked (KEYLESS_SOURCE_MAPS=1)", () => {
+  it("rebuilds a cache entry that is empty, cut short or edited, and never runs it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "keyless-loader-"));
+    const cache = join(dir, "cache");
+    const main = join(dir, "main.ts");
+    writeFileSync(main, 'const registered: string[] = ["a", "b"];\nprocess.stdout.write(String(registered.length));\n');
+    const once = () => run(["--require", join(root, "tools/runtime/register.cjs"), main], { KEYLESS_CACHE_DIR: cache });
+    expect(once()).toMatchObject({ status: 0, stdout: "2" });
+    const [entry] = readdirSync(join(cache, "ts"));
+    const file = join(cache, "ts", entry);
+    const good = readFileSync(file, "utf8");
+    expect(good).toMatch(/^\/\/keyless-cache sha256=[0-9a-f]{64}\n/);
+    const bad: Array<[string, string]> = [
+      ["empty", ""],
+      ["cut short", good.slice(0, good.length - 40)],
+      ["code edited, hash kept", good.replace('"a", "b"', '"a"')],
+      ["no header (an older cache)", good.slice(good.indexOf("\n") + 1)],
+      ["code replaced by nothing", good.slice(0, good.indexOf("\n") + 1)],
+    ];
+    for (const [what, text] of bad) {
+      expect(text, what).not.toBe(good);
+      writeFileSync(file, text);
+      expect(once()).toMatchObject({ status: 0, stdout: "2", stderr: "" });
+      expect(readFileSync(file, "utf8")).toBe(good); // rewritten
+    }
+  });
+
+  it("plans the whole dev stack when every cache entry was emptied (it used to report zero resources)", () => {
+    const cache = mkdtempSync(join(tmpdir(), "keyless-cache-"));
+    const config = { project: "keyless", stack: "dev", ...stackConfig("dev") };
+    const sample = () => run([...nodeargs, "tools/bench/run-stack.ts"], { KEYLESS_BENCH_CONFIG: JSON.stringify(config), KEYLESS_CACHE_DIR: cache });
+    const first = sample();
+    expect(first.status).toBe(0);
+    const expected = JSON.parse(first.stdout).resources as number;
+    expect(expected).toBeGreaterThan(40);
+    const entries = readdirSync(join(cache, "ts"));
+    for (const e of entries) writeFileSync(join(cache, "ts", e), "");
+    const again = sample();
+    expect(again).toMatchObject({ status: 0, stderr: "" });
+    expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, resources: expected });
+    for (const e of entries) expect(readFileSync(join(cache, "ts", e), "utf8")).toMatch(/^\/\/keyless-cache sha256=/);
+  });
+
+  it("checks an entry against the hash stored with it (readEntry / entryFor)", () => {
+    const loader = require(join(root, "tools/runtime/register.cjs")) as {
+      readEntry(entry: string): string | undefined;
+      entryFor(code: string): string;
+    };
+    const cases: Array<[string, string | undefined]> = [
+      [loader.entryFor("module.exports = 1;\n"), "module.exports = 1;\n"],
+      [loader.entryFor(""), ""],
+      [loader.entryFor("x").replace("x", "y"), undefined],
+      ["", undefined],
+      ["//keyless-cache sha256=abc", undefined],
+      ["module.exports = 1;\n", undefined],
+    ];
+    for (const [entry, code] of cases) expect(loader.readEntry(entry)).toBe(code);
+  });
+
+  // A failing program, in the repo (so @pulumi/pulumi resolves): a component whose constructor throws.
+  const componentThatThrows = [
+    'import * as pulumi from "@pulumi/pulumi";',
+    "interface BoomArgs {",
+    "  readonly size: number;",
+    "}",
+    "class Boom extends pulumi.ComponentResource {",
+    "  constructor(name: string, args: BoomArgs) {",
+    '    super("keyless:test:Boom", name, {}, {});',
+    "    if (args.size > 1) throw new Error(`boom: size ${args.size}`);",
+    "  }",
+    "}",
+    'pulumi.runtime.setMocks({ newResource: (a) => ({ id: a.name, state: a.inputs }), call: (a) => a.inputs }, "keyless", "dev", false);',
+    'new Boom("b", { size: 2 });',
+    "",
+  ].join("\n");
+  function throwingProgram(): { dir: string; main: string } {
+    const dir = join(root, ".cache", "test-runtime");
+    mkdirSync(dir, { recursive: true });
+    const tmp = mkdtempSync(join(dir, "boom-"));
+    const main = join(tmp, "boom.ts");
+    writeFileSync(main, componentThatThrows);
+    return { dir: tmp, main };
+  }
+
+  it("prints the stack of an error thrown inside a component at the .ts line (source maps on by default)", () => {
+    const { dir, main } = throwingProgram();
+    try {
+      const r = run([...nodeargs.map((a) => (a.startsWith("./") ? join(root, a) : a)), main], { KEYLESS_CACHE_DIR: join(dir, "cache") });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain("Error: boom: size 2");
+      expect(r.stderr).toContain(`at new Boom (${main}:8:30)`);
+      expect(r.stderr).toContain(`(${main}:12:1)`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("leaves out only the SDK's per-promise debug trace (Error.stackTraceLimit 0 inside debuggablePromise), and keeps it when asked", () => {
+    const { dir, main } = throwingProgram();
+    // The trace debuggablePromise records on a promise the program creates through the SDK.
+    writeFileSync(
+      main,
+      [
+        'import * as pulumi from "@pulumi/pulumi";',
+        'import { debuggablePromise } from "@pulumi/pulumi/runtime/debuggable";',
+        'const p: Promise<number> & { _debugStackTrace?: string } = Promise.resolve(1);',
+        'void debuggablePromise(p, "probe");',
+        'const own = new Error("own").stack ?? "";',
+        "process.stdout.write(JSON.stringify({ debug: p._debugStackTrace, own, sdk: typeof pulumi.Output }));",
+        "",
+      ].join("\n"),
+    );
+    try {
+      const args = ["--require", join(root, "tools/runtime/register.cjs"), main];
+      const skipped = run(args, { KEYLESS_CACHE_DIR: join(dir, "cache") });
+      expect(skipped.status).toBe(0);
+      const a = JSON.parse(skipped.stdout) as { debug: string; own: string };
+      expect(a.debug).toBe("Error"); // no frames captured
+      expect(a.own).toContain(`${main}:5:13`);
+      for (const env of [{ KEYLESS_PROMISE_STACKS: "1" }, { PULUMI_DEBUG_PROMISE_LEAKS: "1" }] as Array<Record<string, string>>) {
+        const kept = JSON.parse(run(args, { KEYLESS_CACHE_DIR: join(dir, "cache"), ...env }).stdout) as { debug: string };
+        expect(kept.debug).toContain("at debuggablePromise (");
+        expect(kept.debug).toContain(`${main}:4:`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("points stack traces at esbuild's lines when source maps are turned off (KEYLESS_SOURCE_MAPS=0)", () => {
     const dir = mkdtempSync(join(tmpdir(), "keyless-loader-"));
     const main = join(dir, "boom.ts");
     writeFileSync(main, ["interface Shape {", "  readonly n: number;", "}", "const s: Shape = { n: 1 };", "throw new Error(`boom ${s.n}`);", ""].join("\n"));
-    const r = run(["--require", join(root, "tools/runtime/register.cjs"), main], { KEYLESS_CACHE_DIR: join(dir, "cache"), KEYLESS_SOURCE_MAPS: "1" });
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain(`${main}:5:7`);
+    const on = run(["--require", join(root, "tools/runtime/register.cjs"), main], { KEYLESS_CACHE_DIR: join(dir, "cache") });
+    expect(on.stderr).toContain(`${main}:5:7`);
+    const off = run(["--require", join(root, "tools/runtime/register.cjs"), main], { KEYLESS_CACHE_DIR: join(dir, "cache"), KEYLESS_SOURCE_MAPS: "0" });
+    expect(off.status).toBe(1);
+    expect(off.stderr).toContain(`${main}:2:`);
   });
 });

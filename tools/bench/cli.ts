@@ -1,254 +1,332 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { readProject, readStackConfig } from "../plan/stack-file";
-import { criticalPath, type GraphNode } from "./critical-path";
+import { defaultParallel, type DeployModel, deployModel, type GraphNode } from "./critical-path";
 import { provisionSeconds } from "./provision-times";
 import type { SampleConfig, SampleResult } from "./run-stack";
-import { scaleStack, type ScaleOptions } from "./stacks";
-import { type Linearity, linearity, median, unknownSection } from "./stats";
+import { scaleStack } from "./stacks";
+import { growth, type Growth, pairedRatios, pairOrder, type Summary, summarize, unknownSection } from "./stats";
 
-// npm run bench [-- --runs N] : start-up, type check, fleet scale and the modeled deploy critical
-// path, each timed as the median of N fresh processes (default 5). Prints a table, then one JSON
-// line. Targets (issue 8) are reported, never asserted: a shared machine makes timings noisy.
+// npm run bench [-- --runs N] : start-up, type check and fleet scale, each against a floor taken in
+// the same run, plus the modeled deploy time. Every ratio comes from interleaved pairs (A, B, B, A,
+// A, B, ...; each pair back to back, each sample a fresh process) under the same cache conditions,
+// reported as the median with min and max. Prints a table, then one JSON line. Targets are
+// reported, never asserted: a shared machine makes timings noisy. docs/performance.md explains it.
+
+const major = Number(process.versions.node.split(".")[0]);
+if (major < 22) {
+  process.stderr.write(`bench: needs Node.js 22 or later (this is ${process.version}); install the version in .nvmrc (Node 24 LTS).\n`);
+  process.exit(2);
+}
 
 const root = resolve(__dirname, "../..");
 const node = process.execPath;
 const register = resolve(root, "tools/runtime/register.cjs");
 const runStack = resolve(root, "tools/bench/run-stack.ts");
+const tsc = resolve(root, "node_modules/typescript7/bin/tsc");
 const project = readProject(resolve(root, "Pulumi.yaml"));
 
 const { values: args } = parseArgs({
-  options: { runs: { type: "string", default: "5" }, "skip-scale": { type: "boolean", default: false } },
+  options: {
+    runs: { type: "string", default: "5" },
+    sizes: { type: "string", default: "0,50,150,500" },
+    authorizations: { type: "string", default: "50" },
+    "deploy-cpus": { type: "string", default: "4" },
+    "skip-fleet": { type: "boolean", default: false },
+    "skip-typecheck": { type: "boolean", default: false },
+  },
   allowPositionals: false,
 });
-const runs = Number(args.runs);
-if (!Number.isInteger(runs) || runs < 1) {
-  process.stderr.write(`bench: --runs ${args.runs} must be a whole number >= 1\n`);
-  process.exit(2);
+function whole(flag: string, value: string | undefined, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) {
+    process.stderr.write(`bench: --${flag} ${value} must be a whole number >= ${min}\n`);
+    process.exit(2);
+  }
+  return n;
 }
+const runs = whole("runs", args.runs, 1);
+const sizes = [...new Set((args.sizes ?? "").split(",").map((s) => whole("sizes", s.trim(), 0)))].sort((a, b) => a - b);
+const authorizations = whole("authorizations", args.authorizations, 1);
+const deployCpus = whole("deploy-cpus", args["deploy-cpus"], 1);
 const work = mkdtempSync(join(tmpdir(), "keyless-bench-"));
+const started = new Date();
+const loadAtStart = loadavg();
+const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
 
-interface Timed {
+interface Sample {
   readonly ms: number;
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
+  readonly rssKb: number;
 }
 
-/** One fresh process, wall time from spawn to exit. */
-function timed(command: string, argv: string[], env: Record<string, string> = {}): Timed {
+/** One fresh process, wall time from spawn to exit; its last stdout line must be JSON with maxRssKb. */
+function sample(argv: string[], env: Record<string, string> = {}, what = argv.join(" ")): Sample & { result: SampleResult } {
   const start = performance.now();
-  const r = spawnSync(command, argv, { cwd: root, encoding: "utf8", env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
-  return { ms: performance.now() - start, status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function lastJson<T>(t: Timed): T {
-  const line = t.stdout.trim().split("\n").pop() ?? "";
+  const r = spawnSync(node, argv, { cwd: root, encoding: "utf8", env: { ...process.env, ...env }, maxBuffer: 256 * 1024 * 1024 });
+  const ms = performance.now() - start;
+  const line = r.stdout.trim().split("\n").pop() ?? "";
+  let result: SampleResult;
   try {
-    return JSON.parse(line) as T;
+    result = JSON.parse(line) as SampleResult;
   } catch {
-    throw new Error(`expected a JSON line, got status ${t.status}:\n${t.stdout}\n${t.stderr}`);
+    throw new Error(`${what}: expected a JSON line, got status ${r.status}:\n${r.stdout}\n${r.stderr}`);
   }
+  if (r.status !== 0) throw new Error(`${what} failed (${r.status}):\n${result.error ?? r.stderr}`);
+  return { ms, rssKb: result.maxRssKb, result };
 }
 
-interface Series {
-  readonly ms: number[];
-  readonly maxRssKb: number[];
-  readonly last: SampleResult;
+/** A command that prints nothing useful: time only. */
+function timedOnly(argv: string[], what: string): Sample {
+  const start = performance.now();
+  const r = spawnSync(node, argv, { cwd: root, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const ms = performance.now() - start;
+  if (r.status !== 0) throw new Error(`${what} failed (${r.status}):\n${r.stdout}${r.stderr}`);
+  return { ms, rssKb: 0 };
 }
 
-/** The program for one stack config, `runs` times, each in a fresh process with the Pulumi.yaml loader. */
-function sampleProgram(config: SampleConfig, loader: string[] = ["--require", register], extra: string[] = []): Series {
-  const ms: number[] = [];
-  const rss: number[] = [];
-  let last: SampleResult | undefined;
+interface Paired {
+  readonly subject: Summary;
+  readonly floor: Summary;
+  /** subject / floor per pair. */
+  readonly ratio: Summary;
+  readonly subjectRssMb: Summary;
+  readonly floorRssMb: Summary;
+  readonly rssRatio: Summary;
+  readonly samples: { subjectMs: number[]; floorMs: number[] };
+}
+
+/** `runs` interleaved pairs of subject and floor; `before` runs before each sample (e.g. to empty a cache). */
+function pairs(subject: () => Sample, floor: () => Sample, before?: { subject?: () => void; floor?: () => void }): Paired {
+  const s: Sample[] = [];
+  const f: Sample[] = [];
   for (let i = 0; i < runs; i++) {
-    const t = timed(node, [...loader, runStack, ...extra], { KEYLESS_BENCH_CONFIG: JSON.stringify(config) });
-    last = lastJson<SampleResult>(t);
-    if (t.status !== 0 && t.status !== 3) throw new Error(`run-stack failed (${t.status}):\n${t.stderr}`);
-    ms.push(t.ms);
-    rss.push(last.maxRssKb);
-    if (!last.ok) break; // a config the program rejects fails the same way every time
+    for (const side of pairOrder(i)) {
+      if (side === "A") {
+        before?.subject?.();
+        s.push(subject());
+      } else {
+        before?.floor?.();
+        f.push(floor());
+      }
+    }
   }
-  return { ms, maxRssKb: rss, last: last as SampleResult };
-}
-
-function stackConfig(stack: string, file: string): SampleConfig {
-  return { project: project.name, stack, ...readStackConfig(file, project.defaults) };
-}
-
-const floorScript = 'require("@pulumi/pulumi"); process.stdout.write(JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS }))';
-function sampleFloor(compileCache: boolean): Series {
-  const ms: number[] = [];
-  const rss: number[] = [];
-  // The same V8 code cache the loader enables, in a directory of this run's own.
-  const script = compileCache ? `require("node:module").enableCompileCache(${JSON.stringify(join(work, "floor-v8"))}); ${floorScript}` : floorScript;
-  if (compileCache) timed(node, ["-e", script]); // fill the cache once
-  for (let i = 0; i < runs; i++) {
-    const t = timed(node, ["-e", script]);
-    ms.push(t.ms);
-    rss.push(lastJson<{ maxRssKb: number }>(t).maxRssKb);
-  }
-  return { ms, maxRssKb: rss, last: { ok: true, resources: 0, custom: 0, inProcessMs: 0, maxRssKb: Math.max(...rss) } };
+  const ms = (x: Sample[]) => x.map((v) => v.ms);
+  const mb = (x: Sample[]) => x.map((v) => v.rssKb / 1024);
+  const hasRss = s.every((v) => v.rssKb > 0) && f.every((v) => v.rssKb > 0);
+  return {
+    subject: summarize(ms(s)),
+    floor: summarize(ms(f)),
+    ratio: summarize(pairedRatios(ms(s), ms(f))),
+    subjectRssMb: summarize(hasRss ? mb(s) : [0]),
+    floorRssMb: summarize(hasRss ? mb(f) : [0]),
+    rssRatio: summarize(hasRss ? pairedRatios(mb(s), mb(f)) : [0]),
+    samples: { subjectMs: ms(s).map(Math.round), floorMs: ms(f).map(Math.round) },
+  };
 }
 
 const round = (n: number, digits = 0) => Number(n.toFixed(digits));
 const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-const mib = (kb: number) => `${Math.round(kb / 1024)} MiB`;
+const range = (s: Summary, f: (n: number) => string) => `${f(s.median)} (${f(s.min)}-${f(s.max)})`;
+const x = (n: number) => `${n.toFixed(2)}x`;
+const verdict = (ok: boolean) => (ok ? "met" : "NOT met");
 const rows: string[][] = [];
-const row = (...cells: Array<string | number>) => rows.push(cells.map(String));
+const row = (...cells: string[]) => rows.push(cells);
+const roundSummary = (s: Summary, digits: number) => ({ median: round(s.median, digits), min: round(s.min, digits), max: round(s.max, digits), n: s.n });
+const roundPaired = (p: Paired) => ({
+  ms: roundSummary(p.subject, 0),
+  floorMs: roundSummary(p.floor, 0),
+  ratio: roundSummary(p.ratio, 3),
+  rssMb: roundSummary(p.subjectRssMb, 0),
+  floorRssMb: roundSummary(p.floorRssMb, 0),
+  rssRatio: roundSummary(p.rssRatio, 3),
+  samples: p.samples,
+});
 
-// 1. Start-up.
-process.stderr.write(`bench: ${runs} run(s) per row; start-up...\n`);
-const floor = sampleFloor(false);
-const floorCached = sampleFloor(true);
+function stackConfig(stack: string, file: string): SampleConfig {
+  return { project: project.name, stack, ...readStackConfig(file, project.defaults) };
+}
+const cache = join(work, "cache"); // the loader's caches, this run's own
+const withConfig = (config: SampleConfig, extra: Record<string, string> = {}) => ({ KEYLESS_BENCH_CONFIG: JSON.stringify(config), KEYLESS_CACHE_DIR: cache, ...extra });
+
+// 1. Start-up: the dev stack under the loader Pulumi.yaml gives `pulumi up`, against
+// require("@pulumi/pulumi") alone, both with Node's compile cache warm, then both without it.
+log(`${runs} pair(s) per row; start-up...`);
 const dev = stackConfig("dev", resolve(root, "Pulumi.dev.yaml"));
-sampleProgram(dev); // warm the transpile and compile caches, as every deploy after the first finds them
-const startup = sampleProgram(dev);
-const cold = timed(node, ["--require", register, runStack], { KEYLESS_BENCH_CONFIG: JSON.stringify(dev), KEYLESS_CACHE_DIR: join(work, "cold-cache") });
-const tsx = sampleProgram(dev, ["--import", "tsx"]);
-const floorMs = median(floor.ms);
-const startupMs = median(startup.ms);
-row("floor: node, require @pulumi/pulumi", sec(floorMs), mib(Math.max(...floor.maxRssKb)), "1.00x", "");
-row("floor, V8 compile cache warm", sec(median(floorCached.ms)), mib(Math.max(...floorCached.maxRssKb)), `${(median(floorCached.ms) / floorMs).toFixed(2)}x`, "");
-row("startup: dev stack, Pulumi.yaml loader", sec(startupMs), mib(Math.max(...startup.maxRssKb)), `${(startupMs / floorMs).toFixed(2)}x`, `${startup.last.resources} registrations; target <= 1.30x`);
-row("startup, caches cold (1 run)", sec(cold.ms), "", `${(cold.ms / floorMs).toFixed(2)}x`, "first run after a clone or an edit of every file");
-row("startup under tsx (--import tsx)", sec(median(tsx.ms)), mib(Math.max(...tsx.maxRssKb)), `${(median(tsx.ms) / floorMs).toFixed(2)}x`, "the alternative loader, for comparison");
+const printRss = 'process.stdout.write(JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS }))';
+const floorWarm = ["-e", `require("node:module").enableCompileCache(${JSON.stringify(join(work, "floor-v8"))}); require("@pulumi/pulumi"); ${printRss}`];
+const floorPlain = ["-e", `require("@pulumi/pulumi"); ${printRss}`];
+const program = ["--require", register, runStack];
+const devSample = (extra: Record<string, string> = {}) => sample(program, withConfig(dev, extra), "dev stack");
+const first = devSample().result; // fills the transpile and compile caches, as the first run after a clone does
+sample(floorWarm, {}, "floor"); // fills the floor's compile cache
+const startup = pairs(() => devSample(), () => sample(floorWarm, {}, "floor"));
+const noCache = { NODE_DISABLE_COMPILE_CACHE: "1" };
+const startupNoCompileCache = pairs(() => devSample(noCache), () => sample(floorPlain, {}, "floor"));
+row("start-up: dev stack vs require(\"@pulumi/pulumi\"), compile cache warm on both", range(startup.subject, sec), range(startup.floor, sec), range(startup.ratio, x), `${first.resources} registrations; target <= 1.50x: ${verdict(startup.ratio.median <= 1.5)}`);
+row("start-up, compile cache off on both", range(startupNoCompileCache.subject, sec), range(startupNoCompileCache.floor, sec), range(startupNoCompileCache.ratio, x), "NODE_DISABLE_COMPILE_CACHE=1 on both sides");
 
-// 2. Type check.
-process.stderr.write("bench: typecheck...\n");
-// The first run after a clone has no incremental build info; later runs (and the median) do.
-rmSync(resolve(root, ".cache/typecheck.tsbuildinfo"), { force: true });
-const typecheckMs: number[] = [];
-for (let i = 0; i < Math.max(runs, 2); i++) {
-  const t = timed("npm", ["run", "--silent", "typecheck"]);
-  if (t.status !== 0) throw new Error(`npm run typecheck failed:\n${t.stdout}${t.stderr}`);
-  typecheckMs.push(t.ms);
+// 2. Type check: the same compiler and flags on both sides (what `npm run typecheck` runs), the
+// project against a one-line program importing one azure-native subpath. Every subpath's typings
+// pull in azure-native's shared types (input.d.ts, output.d.ts: ~20 MB), so no program on
+// azure-native 3 checks faster. Cold: no build info; warm: build info from the previous run.
+interface TypecheckRows {
+  readonly cold: Paired;
+  readonly warm: Paired;
 }
-const typecheckCold = typecheckMs.shift() as number;
-const typecheck = median(typecheckMs);
-row("typecheck: npm run typecheck (tsc 5.9)", sec(typecheck), "", "", "incremental build info present; target <= 3 s");
-row("typecheck, first run after a clone (1 run)", sec(typecheckCold), "", "", "no build info");
-// The floor: tsc 5.9 on a one-line program that imports a single azure-native subpath. Every
-// subpath's typings import azure-native's shared types/input.d.ts and output.d.ts (~20 MB), so
-// no program on azure-native 3 type-checks faster than this with tsc 5.9.
-const floorDir = resolve(root, ".cache/bench-typecheck-floor");
-mkdirSync(floorDir, { recursive: true });
-writeFileSync(join(floorDir, "floor.ts"), 'import * as resources from "@pulumi/azure-native/resources";\nexport const group = resources.ResourceGroup;\n');
-writeFileSync(join(floorDir, "tsconfig.json"), JSON.stringify({ extends: "../../tsconfig.json", include: ["floor.ts"] }));
-const tscFloorMs: number[] = [];
-for (let i = 0; i < runs; i++) tscFloorMs.push(timed(node, [resolve(root, "node_modules/typescript/bin/tsc"), "-p", join(floorDir, "tsconfig.json"), "--noEmit"]).ms);
-const typecheckFloor = median(tscFloorMs);
-rmSync(floorDir, { recursive: true, force: true });
-row("typecheck floor: 1 azure-native import", sec(typecheckFloor), "", "", "tsc 5.9 run directly (no npm), one-line program, no build info");
-
-// 3. Fleet scale.
-interface ScaleRow {
-  readonly name: string;
-  /** The series' size: servers, authorizations or containers. */
-  readonly size: number;
-  readonly arcServers: number;
-  readonly authorizations: number;
-  readonly status: "ok" | "n/a" | "error";
-  readonly note?: string;
-  readonly wallMs?: number;
-  readonly peakRssMb?: number;
-  readonly resources?: number;
-  readonly msPerResource?: number;
-}
-const scale: ScaleRow[] = [];
-const devYaml = readFileSync(resolve(root, "Pulumi.dev.yaml"), "utf8");
-const scaleCases: Array<ScaleOptions & { name: string }> = [
-  // The foundation's own fan-out (one BlobContainer per entry): the engine's scaling in every build.
-  { name: "containers-10", containers: 10 },
-  { name: "containers-100", containers: 100 },
-  { name: "containers-500", containers: 500 },
-  { name: "arc-10", arcServers: 10 },
-  { name: "arc-100", arcServers: 100 },
-  { name: "arc-500", arcServers: 500 },
-  { name: "lighthouse-10", authorizations: 10 },
-  { name: "lighthouse-50", authorizations: 50 },
-  { name: "arc-500+lighthouse-50", arcServers: 500, authorizations: 50 },
-];
-if (!args["skip-scale"]) {
-  for (const c of scaleCases) {
-    process.stderr.write(`bench: scale ${c.name}...\n`);
-    const file = join(work, `Pulumi.${c.name}.yaml`);
-    writeFileSync(file, scaleStack(devYaml, c));
-    const s = sampleProgram(stackConfig("dev", file));
-    const base = { name: c.name, size: c.arcServers ?? c.authorizations ?? c.containers ?? 0, arcServers: c.arcServers ?? 0, authorizations: c.authorizations ?? 0 };
-    if (!s.last.ok) {
-      const unknown = unknownSection(s.last.error ?? "");
-      scale.push(unknown ? { ...base, status: "n/a", note: `n/a: keyless:${unknown} not in this build` } : { ...base, status: "error", note: s.last.error });
-      continue;
-    }
-    const wallMs = median(s.ms);
-    scale.push({ ...base, status: "ok", wallMs: round(wallMs), peakRssMb: round(Math.max(...s.maxRssKb) / 1024), resources: s.last.resources, msPerResource: round(wallMs / s.last.resources, 2) });
+let typecheck: TypecheckRows | undefined;
+if (!args["skip-typecheck"]) {
+  log("type check...");
+  const floorDir = resolve(root, ".cache/bench-typecheck-floor");
+  mkdirSync(floorDir, { recursive: true });
+  writeFileSync(join(floorDir, "floor.ts"), 'import * as resources from "@pulumi/azure-native/resources";\nexport const group = resources.ResourceGroup;\n');
+  writeFileSync(join(floorDir, "tsconfig.json"), JSON.stringify({ extends: "../../tsconfig.json", include: ["floor.ts"] }));
+  const info = { subject: join(work, "project.tsbuildinfo"), floor: join(work, "floor.tsbuildinfo") };
+  const check = (config: string, buildInfo: string) => () => timedOnly([tsc, "-p", config, "--noEmit", "--incremental", "--tsBuildInfoFile", buildInfo], `tsc -p ${config}`);
+  const subject = check(resolve(root, "tsconfig.json"), info.subject);
+  const floor = check(join(floorDir, "tsconfig.json"), info.floor);
+  const cold = pairs(subject, floor, { subject: () => rmSync(info.subject, { force: true }), floor: () => rmSync(info.floor, { force: true }) });
+  subject();
+  floor();
+  const warm = pairs(subject, floor);
+  rmSync(floorDir, { recursive: true, force: true });
+  typecheck = { cold, warm };
+  const version = (JSON.parse(readFileSync(resolve(root, "node_modules/typescript7/package.json"), "utf8")) as { version: string }).version;
+  for (const [label, p] of [["cold (no build info)", cold], ["warm (build info present)", warm]] as const) {
+    row(`type check ${label}: tsc ${version}, project vs one azure-native import`, range(p.subject, sec), range(p.floor, sec), range(p.ratio, x), `target < 1.60x: ${verdict(p.ratio.median < 1.6)}`);
   }
 }
-for (const s of scale) {
-  if (s.status !== "ok") row(`scale: ${s.name}`, "", "", "", s.note ?? "");
-  else row(`scale: ${s.name}`, sec(s.wallMs as number), `${s.peakRssMb} MiB`, "", `${s.resources} registrations, ${s.msPerResource} ms each`);
-}
-/** The linearity check over one series (three sizes), or undefined when a row is missing. */
-function seriesLinearity(prefix: string) {
-  const points = scale.filter((s) => s.status === "ok" && new RegExp(`^${prefix}-\\d+$`).test(s.name));
-  return points.length >= 3 ? linearity(points.map((s) => ({ servers: s.size, wallMs: s.wallMs as number }))) : undefined;
-}
-const linear = seriesLinearity("arc");
-const linearContainers = seriesLinearity("containers");
-for (const [label, l] of [["arc-500 vs linear from arc-10/100", linear], ["containers-500 vs linear from containers-10/100", linearContainers]] as const) {
-  if (l) row(`linearity: ${label}`, `${l.ratio.toFixed(2)}x`, "", "", `${l.pass ? "PASS" : "FAIL"} (<= 1.20x; ${l.perServerMs.toFixed(1)} ms per item)`);
-  else if (!args["skip-scale"]) row(`linearity: ${label}`, "", "", "", "n/a: a row of the series is missing");
-}
 
-// 4. Critical path of `pulumi up` from scratch, modeled.
-process.stderr.write("bench: critical path...\n");
-const graphFile = join(work, "graph.json");
-const g = timed(node, ["--require", register, runStack, "--graph-out", graphFile], { KEYLESS_BENCH_CONFIG: JSON.stringify(dev) });
-if (g.status !== 0) throw new Error(`run-stack --graph-out failed:\n${g.stderr}`);
-const graph = JSON.parse(readFileSync(graphFile, "utf8")) as GraphNode[];
-const unknownTypes = [...new Set(graph.filter((n) => n.custom && !n.type.startsWith("pulumi:providers:") && !provisionSeconds(n.type).known).map((n) => n.type))].sort();
-const cp = criticalPath(graph, (t) => provisionSeconds(t).seconds);
-const chain = (r: typeof cp.modeled) => r.chain.filter((l) => l.seconds > 0).map((l) => `${l.urn.split("::").pop()} ${l.seconds}s`).join(" -> ");
-row("critical path: modeled pulumi up (dev)", `${cp.modeled.seconds} s`, "", "", chain(cp.modeled));
-row("critical path: lower bound", `${cp.lowerBound.seconds} s`, "", `+${(cp.excess * 100).toFixed(1)}%`, `${chain(cp.lowerBound)}; target <= +5%`);
-if (unknownTypes.length > 0) row("critical path: types without a provision time", "", "", "", `${unknownTypes.join(", ")} (30 s each)`);
+// 3. Fleet scale: N Arc servers onboarded over SSH plus `authorizations` Lighthouse authorizations
+// on the dev stack, against a floor that replays the same registrations (types, names, parents,
+// providers, dependencies, inputs, secrets) under the same mock engine and loader.
+interface FleetRow {
+  readonly servers: number;
+  readonly authorizations: number;
+  readonly status: "ok" | "n/a";
+  readonly note?: string;
+  readonly resources?: number;
+  readonly paired?: ReturnType<typeof roundPaired>;
+}
+const fleet: FleetRow[] = [];
+const fleetPoints: Array<{ x: number; y: number }> = [];
+const floorPoints: Array<{ x: number; y: number }> = [];
+let fleetGraph: { servers: number; graph: GraphNode[] } | undefined;
+const devYaml = readFileSync(resolve(root, "Pulumi.dev.yaml"), "utf8");
+if (!args["skip-fleet"]) {
+  for (const n of sizes) {
+    log(`fleet: ${n} SSH servers + ${authorizations} authorizations...`);
+    const file = join(work, `Pulumi.fleet-${n}.yaml`);
+    writeFileSync(file, scaleStack(devYaml, { arcServers: n, authorizations }));
+    const config = stackConfig("dev", file);
+    const record = join(work, `fleet-${n}.registrations.json`);
+    const graph = join(work, `fleet-${n}.graph.json`);
+    const probe = spawnSync(node, [...program, "--record-out", record, "--graph-out", graph], { cwd: root, encoding: "utf8", env: { ...process.env, ...withConfig(config) }, maxBuffer: 256 * 1024 * 1024 });
+    const probeResult = JSON.parse(probe.stdout.trim().split("\n").pop() || "{}") as SampleResult;
+    if (!probeResult.ok) {
+      const unknown = unknownSection(probeResult.error ?? "");
+      if (unknown) {
+        fleet.push({ servers: n, authorizations, status: "n/a", note: `keyless:${unknown} is not in this build` });
+        continue;
+      }
+      throw new Error(`fleet ${n}: ${probeResult.error ?? probe.stderr}`);
+    }
+    // The floor must register exactly what the program did, or the ratio compares different work.
+    const floorSample = () => {
+      const f = sample([...program, "--replay", record], withConfig(config), `fleet ${n} floor`);
+      if (f.result.resources !== probeResult.resources) throw new Error(`fleet ${n}: the floor registered ${f.result.resources} resources, the program ${probeResult.resources}`);
+      return f;
+    };
+    const p = pairs(() => sample(program, withConfig(config), `fleet ${n}`), floorSample);
+    for (const ms of p.samples.subjectMs) fleetPoints.push({ x: n, y: ms });
+    for (const ms of p.samples.floorMs) floorPoints.push({ x: n, y: ms });
+    fleet.push({ servers: n, authorizations, status: "ok", resources: probeResult.resources, paired: roundPaired(p) });
+    if (!fleetGraph || n > fleetGraph.servers) fleetGraph = { servers: n, graph: JSON.parse(readFileSync(graph, "utf8")) as GraphNode[] };
+    const memoryNote = `memory ${range(p.subjectRssMb, (v) => `${Math.round(v)}`)} MiB vs ${Math.round(p.floorRssMb.median)} MiB = ${range(p.rssRatio, x)}`;
+    const targets = n === 500 ? `; targets <= 15 s: ${verdict(p.subject.median <= 15000)}, memory <= 1.10x: ${verdict(p.rssRatio.median <= 1.1)}` : "";
+    row(`fleet: ${n} SSH servers + ${authorizations} authorizations vs same-registrations floor`, range(p.subject, sec), range(p.floor, sec), range(p.ratio, x), `${probeResult.resources} registrations; ${memoryNote}${targets}`);
+  }
+}
+const tryGrowth = (points: Array<{ x: number; y: number }>): Growth | undefined => {
+  try {
+    return growth(points);
+  } catch {
+    return undefined;
+  }
+};
+const fleetGrowth = tryGrowth(fleetPoints);
+const floorGrowth = tryGrowth(floorPoints);
+if (fleetGrowth && floorGrowth) {
+  row(
+    "fleet growth (Theil-Sen over every sample)",
+    `${fleetGrowth.msPerItem.toFixed(1)} ms/server`,
+    `${floorGrowth.msPerItem.toFixed(1)} ms/server`,
+    "",
+    `exponent of time above the 0-server run: ${fleetGrowth.exponent.toFixed(2)} (floor ${floorGrowth.exponent.toFixed(2)}); linear (<= 1.15): ${verdict(fleetGrowth.linear)}`,
+  );
+} else if (!args["skip-fleet"]) row("fleet growth", "", "", "", "n/a: needs size 0 and two other sizes");
+
+// 4. The modeled `pulumi up` from scratch, with Pulumi's default --parallel on a deploying machine
+// of `deploy-cpus` CPUs (4 x CPUs; a GitHub-hosted Linux runner has 4 for public repositories).
+log("deploy model...");
+const parallel = defaultParallel(deployCpus);
+const devGraphFile = join(work, "dev.graph.json");
+sample([...program, "--graph-out", devGraphFile], withConfig(dev), "dev graph");
+const models: Array<{ name: string; model: DeployModel; defaulted: string[] }> = [];
+const defaultedTypes = (g: GraphNode[]) => [...new Set(g.filter((n) => n.custom && !n.type.startsWith("pulumi:providers:") && !provisionSeconds(n.type).known).map((n) => n.type))].sort();
+const secondsOf = (t: string) => provisionSeconds(t).seconds;
+const devGraph = JSON.parse(readFileSync(devGraphFile, "utf8")) as GraphNode[];
+models.push({ name: "dev", model: deployModel(devGraph, secondsOf, parallel), defaulted: defaultedTypes(devGraph) });
+if (fleetGraph) models.push({ name: `fleet-${fleetGraph.servers}`, model: deployModel(fleetGraph.graph, secondsOf, parallel), defaulted: defaultedTypes(fleetGraph.graph) });
+const minutes = (s: number) => `${(s / 60).toFixed(1)} min`;
+for (const { name, model, defaulted } of models) {
+  const chain = model.criticalPath.chain.filter((l) => l.seconds > 0).map((l) => `${l.urn.split("::").pop()} ${l.seconds}s`).join(" -> ");
+  row(`deploy model: pulumi up ${name}, --parallel ${parallel} (${deployCpus} CPUs)`, minutes(model.scheduled.seconds), minutes(model.lowerBoundSeconds), "", `critical path ${minutes(model.criticalPath.seconds)} (${chain}); total work ${minutes(model.workSeconds)}${defaulted.length ? `; 30 s assumed for ${defaulted.join(", ")}` : ""}`);
+}
 
 // Output.
-const header = ["measurement", "median", "peak RSS", "ratio", "notes"];
+const header = ["measurement", "median (min-max)", "floor median (min-max)", "ratio per pair", "notes"];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+const loadAtEnd = loadavg();
+const machine = `${cpus().length} CPUs (${cpus()[0]?.model ?? "unknown"}), Node ${process.version}, load average ${loadAtStart[0].toFixed(2)} at start, ${loadAtEnd[0].toFixed(2)} at end`;
+process.stdout.write(`${started.toISOString()} - ${machine}; ${runs} pair(s) per row\n\n`);
 process.stdout.write(`${[line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n")}\n\n`);
-function roundLinearity(l: Linearity) {
-  return { ...l, perServerMs: round(l.perServerMs, 2), predictedMs: round(l.predictedMs), actualMs: round(l.actualMs), ratio: round(l.ratio, 3) };
-}
+const fleet500 = fleet.find((f) => f.servers === 500 && f.status === "ok")?.paired;
+const roundGrowth = (g: Growth | undefined) => (g ? { msPerItem: round(g.msPerItem, 2), fixedMs: round(g.fixedMs), exponent: round(g.exponent, 3), linear: g.linear } : null);
 const result = {
+  date: started.toISOString(),
+  node: process.version,
+  cpus: cpus().length,
+  loadAverage: { start: round(loadAtStart[0], 2), end: round(loadAtEnd[0], 2) },
   runs,
-  floor: round(floorMs),
-  floorCompileCache: round(median(floorCached.ms)),
-  startup: round(startupMs),
-  startupRatio: round(startupMs / floorMs, 2),
-  startupCold: round(cold.ms),
-  startupTsx: round(median(tsx.ms)),
-  startupPeakRssMb: round(Math.max(...startup.maxRssKb) / 1024),
-  typecheck: round(typecheck),
-  typecheckCold: round(typecheckCold),
-  typecheckFloor: round(typecheckFloor),
-  scale,
-  linearity: linear ? roundLinearity(linear) : null,
-  linearityContainers: linearContainers ? roundLinearity(linearContainers) : null,
-  criticalPath: {
-    modeledSeconds: cp.modeled.seconds,
-    lowerBoundSeconds: cp.lowerBound.seconds,
-    excess: round(cp.excess, 4),
-    modeledChain: cp.modeled.chain.map((l) => l.urn),
-    lowerBoundChain: cp.lowerBound.chain.map((l) => l.urn),
-    defaultedTypes: unknownTypes,
-  },
+  startupRatio: round(startup.ratio.median, 3),
+  startup: roundPaired(startup),
+  startupNoCompileCacheRatio: round(startupNoCompileCache.ratio.median, 3),
+  startupNoCompileCache: roundPaired(startupNoCompileCache),
+  typecheckRatio: typecheck ? round(Math.max(typecheck.cold.ratio.median, typecheck.warm.ratio.median), 3) : null,
+  typecheckColdRatio: typecheck ? round(typecheck.cold.ratio.median, 3) : null,
+  typecheckWarmRatio: typecheck ? round(typecheck.warm.ratio.median, 3) : null,
+  typecheck: typecheck ? { cold: roundPaired(typecheck.cold), warm: roundPaired(typecheck.warm) } : null,
+  fleet500Seconds: fleet500 ? round(fleet500.ms.median / 1000, 2) : null,
+  fleet500TimeRatio: fleet500 ? fleet500.ratio.median : null,
+  fleet500MemoryRatio: fleet500 ? fleet500.rssRatio.median : null,
+  fleet,
+  fleetGrowth: roundGrowth(fleetGrowth),
+  fleetFloorGrowth: roundGrowth(floorGrowth),
+  deploy: models.map(({ name, model, defaulted }) => ({
+    stack: name,
+    parallel: model.parallel,
+    scheduledSeconds: model.scheduled.seconds,
+    peakRunning: model.scheduled.peakRunning,
+    lowerBoundSeconds: round(model.lowerBoundSeconds, 1),
+    criticalPathSeconds: model.criticalPath.seconds,
+    workSeconds: model.workSeconds,
+    criticalPath: model.criticalPath.chain.map((l) => l.urn),
+    defaultedTypes: defaulted,
+  })),
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);
 rmSync(work, { recursive: true, force: true });

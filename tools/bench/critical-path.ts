@@ -1,13 +1,18 @@
 // The modeled `pulumi up` time of a stack from scratch, from the plan's dependency graph and a
 // table of typical provision times per resource type (tools/bench/provision-times.ts).
-// Pure; unit-tested on small synthetic graphs in test/bench.test.ts.
+// Pure; table-tested on small synthetic graphs in test/bench.test.ts.
 //
 // Model: Pulumi starts a resource as soon as everything it waits on is created, and runs
-// independent resources in parallel (`--parallel` defaults to 4 x CPU count: pulumi/pulumi
-// pkg/cmd/pulumi/operations/up.go, defaultParallel; the model ignores that cap, which only matters
-// when more resources are ready at once than the deploying machine allows). So the deploy takes as long as the
-// longest chain of waits, each link costing its resource's provision time. Waiting on a component
-// means waiting on every custom resource inside it; components, the stack and providers cost nothing.
+// independent resources in parallel, but at most `--parallel` at once. The default is 4 x the
+// deploying machine's CPU count (GOMAXPROCS), or PULUMI_PARALLEL when set: pulumi/pulumi
+// pkg/cmd/pulumi/operations/up.go, defaultParallel(), "See https://github.com/pulumi/pulumi/issues/14989
+// for context around the cpu * 4 choice". A step holds its slot until the provider's create
+// returns. Waiting on a component means waiting on every custom resource inside it; components,
+// the stack and providers cost nothing.
+//
+// So a deploy takes at least the longest chain of waits (the critical path) and at least the total
+// work divided by the slots; `scheduled` replays the deploy with that many slots, starting ready
+// resources in graph order, which is what the engine's step executor does with a full queue.
 
 /** What the graph needs of each registration (a subset of the plan JSON's resources). */
 export interface GraphNode {
@@ -33,13 +38,6 @@ export interface PathResult {
   /** The chain, first resource first. */
   readonly chain: ChainLink[];
 }
-
-/** Component types whose custom resources are real prerequisites even when only dependsOn points at them. */
-export const prerequisiteComponents: ReadonlySet<string> = new Set([
-  // Azure refuses to create a resource whose resource provider namespace is not registered in the
-  // subscription (MissingSubscriptionRegistration), so waiting on the registration is unavoidable.
-  "keyless:platform:ProviderRegistrations",
-]);
 
 /** Longest chain through the graph, following `edges` of each custom resource. */
 export function longestPath(
@@ -90,24 +88,104 @@ export function longestPath(
   return best;
 }
 
-export interface CriticalPath {
-  /** Every recorded wait: what `pulumi up` of this program would do. */
-  readonly modeled: PathResult;
-  /** Only waits that cannot be avoided: inputs read from another resource, and prerequisites (provider registrations). */
-  readonly lowerBound: PathResult;
-  /** (modeled - lowerBound) / lowerBound. */
-  readonly excess: number;
+/** Pulumi's default `--parallel` on a machine with `cpus` CPUs (pkg/cmd/pulumi/operations/up.go). */
+export function defaultParallel(cpus: number): number {
+  return Math.max(1, Math.floor(cpus)) * 4;
 }
 
-/** The modeled deploy time next to the same model's lower bound. */
-export function criticalPath(nodes: readonly GraphNode[], seconds: (type: string) => number): CriticalPath {
+/** Every custom resource's waits, components expanded to the custom resources inside them. */
+function customWaits(nodes: readonly GraphNode[]): Map<string, Set<string>> {
   const byUrn = new Map(nodes.map((n) => [n.urn, n]));
-  const isPrerequisite = (urn: string): boolean => {
-    for (let n = byUrn.get(urn); n; n = byUrn.get(n.parent)) if (prerequisiteComponents.has(n.type)) return true;
-    return false;
+  const children = new Map<string, GraphNode[]>();
+  for (const n of nodes) if (n.parent) children.set(n.parent, [...(children.get(n.parent) ?? []), n]);
+  const under = new Map<string, string[]>();
+  const customsUnder = (urn: string): string[] => {
+    const known = under.get(urn);
+    if (known) return known;
+    const node = byUrn.get(urn);
+    const out = !node ? [] : node.custom ? [urn] : (children.get(urn) ?? []).flatMap((c) => customsUnder(c.urn));
+    under.set(urn, out);
+    return out;
   };
-  const modeled = longestPath(nodes, seconds, (n) => n.dependencies);
-  const lowerBound = longestPath(nodes, seconds, (n) => [...n.propertyDependencies, ...n.dependencies.filter(isPrerequisite)]);
-  const excess = lowerBound.seconds === 0 ? 0 : (modeled.seconds - lowerBound.seconds) / lowerBound.seconds;
-  return { modeled, lowerBound, excess };
+  const waits = new Map<string, Set<string>>();
+  for (const n of nodes) {
+    if (!n.custom) continue;
+    const w = new Set<string>();
+    for (const d of n.dependencies) for (const c of customsUnder(d)) if (c !== n.urn) w.add(c);
+    waits.set(n.urn, w);
+  }
+  return waits;
+}
+
+export interface Schedule {
+  /** Seconds from the first create to the last, with `parallel` slots. */
+  readonly seconds: number;
+  /** Most resources creating at once. */
+  readonly peakRunning: number;
+}
+
+/**
+ * Replays a deploy with `parallel` slots: a resource starts when everything it waits on is created
+ * and a slot is free; among ready resources the one first in graph order goes first.
+ */
+export function scheduled(nodes: readonly GraphNode[], seconds: (type: string) => number, parallel: number): Schedule {
+  if (!(parallel >= 1)) throw new Error(`parallel must be at least 1, not ${parallel}`);
+  const waits = customWaits(nodes);
+  const order = [...waits.keys()];
+  const index = new Map(order.map((u, i) => [u, i]));
+  const typeOf = new Map(nodes.map((n) => [n.urn, n.type]));
+  const cost = (urn: string) => {
+    const type = typeOf.get(urn) as string;
+    return type.startsWith("pulumi:providers:") ? 0 : seconds(type);
+  };
+  const pending = new Map(order.map((u) => [u, waits.get(u)?.size ?? 0]));
+  const dependents = new Map<string, string[]>();
+  for (const [u, w] of waits) for (const d of w) dependents.set(d, [...(dependents.get(d) ?? []), u]);
+  const ready: number[] = order.filter((u) => pending.get(u) === 0).map((u) => index.get(u) as number);
+  const running: Array<{ end: number; urn: string }> = [];
+  let now = 0;
+  let done = 0;
+  let peak = 0;
+  while (done < order.length) {
+    ready.sort((a, b) => a - b);
+    while (running.length < parallel && ready.length > 0) {
+      const urn = order[ready.shift() as number];
+      running.push({ end: now + cost(urn), urn });
+    }
+    peak = Math.max(peak, running.length);
+    if (running.length === 0) throw new Error("dependency cycle: resources wait on each other");
+    now = Math.min(...running.map((r) => r.end));
+    for (let i = running.length - 1; i >= 0; i--) {
+      if (running[i].end !== now) continue;
+      const [finished] = running.splice(i, 1);
+      done++;
+      for (const d of dependents.get(finished.urn) ?? []) {
+        const left = (pending.get(d) as number) - 1;
+        pending.set(d, left);
+        if (left === 0) ready.push(index.get(d) as number);
+      }
+    }
+  }
+  return { seconds: now, peakRunning: peak };
+}
+
+export interface DeployModel {
+  /** The longest chain of waits: the deploy time with unlimited slots. */
+  readonly criticalPath: PathResult;
+  /** Sum of every resource's provision time. */
+  readonly workSeconds: number;
+  readonly parallel: number;
+  /** max(critical path, work / parallel): no schedule with `parallel` slots is faster. */
+  readonly lowerBoundSeconds: number;
+  /** The replayed deploy with `parallel` slots (within 2x of the lower bound by Graham's bound). */
+  readonly scheduled: Schedule;
+}
+
+/** The modeled deploy of one stack with `parallel` slots. */
+export function deployModel(nodes: readonly GraphNode[], seconds: (type: string) => number, parallel: number): DeployModel {
+  const criticalPath = longestPath(nodes, seconds, (n) => n.dependencies);
+  let workSeconds = 0;
+  for (const n of nodes) if (n.custom && !n.type.startsWith("pulumi:providers:")) workSeconds += seconds(n.type);
+  const lowerBoundSeconds = Math.max(criticalPath.seconds, workSeconds / parallel);
+  return { criticalPath, workSeconds, parallel, lowerBoundSeconds, scheduled: scheduled(nodes, seconds, parallel) };
 }

@@ -18,7 +18,8 @@ import { median } from "./stats";
 //   tsc-js+cache  the same with Node's compile cache (NODE_COMPILE_CACHE), as the loader enables it
 //   esbuild-bundle plain node on an esbuild bundle of the program and run-stack, packages external
 //   ts-node       what @pulumi/pulumi's run.js does with typescript: true: its vendored ts-node 7
-//                 with the repo's TypeScript, transpile-only (PULUMI_NODEJS_TRANSPILE_ONLY=true)
+//                 with the repo's `typescript` package (5.9, the version Pulumi supports; the type
+//                 check itself runs TypeScript 7), transpile-only (PULUMI_NODEJS_TRANSPILE_ONLY=true)
 //   ts-node-check the same with type checking (Pulumi's default), its cache warm
 
 const root = resolve(__dirname, "../..");
@@ -39,11 +40,19 @@ function run(argv: string[], extraEnv: Record<string, string> = {}): number {
 
 // Builds for the precompiled variants, outside the repo.
 const tscOut = join(work, "tsc");
-const tsc = spawnSync(node, [resolve(root, "node_modules/typescript/bin/tsc"), "-p", resolve(root, "tsconfig.json"), "--noEmit", "false", "--outDir", tscOut], { cwd: root, encoding: "utf8" });
+// tsconfig.json checks with "module": "preserve" (bundler resolution); this variant needs CommonJS
+// output, so the emit overrides both with what Node's require() runs.
+const tsc = spawnSync(
+  node,
+  [resolve(root, "node_modules/typescript/bin/tsc"), "-p", resolve(root, "tsconfig.json"), "--noEmit", "false", "--outDir", tscOut, "--module", "commonjs", "--moduleResolution", "node10"],
+  { cwd: root, encoding: "utf8" },
+);
 if (tsc.status !== 0) throw new Error(`tsc emit failed:\n${tsc.stdout}`);
-// Compiled files resolve node_modules from their own location: link the repo's.
-const link = (dir: string) => spawnSync("ln", ["-s", resolve(root, "node_modules"), join(dir, "node_modules")]);
+// Compiled files resolve node_modules from their own location, and components read host scripts
+// next to their own directory (join(__dirname, "..", "scripts")): link the repo's.
+const link = (dir: string, what = "node_modules") => spawnSync("ln", ["-s", resolve(root, what), join(dir, what)]);
 link(tscOut);
+link(tscOut, "scripts");
 const bundleOut = join(work, "bundle");
 const esbuild = require("esbuild") as typeof import("esbuild");
 for (const entry of ["index.ts", "tools/bench/run-stack.ts"]) {
@@ -60,8 +69,11 @@ for (const entry of ["index.ts", "tools/bench/run-stack.ts"]) {
   });
 }
 link(bundleOut);
+link(work, "scripts"); // a bundle's __dirname is bundleOut itself, so "../scripts" is here
 
-// What @pulumi/pulumi/cmd/run/run.js does before require(program) when PULUMI_NODEJS_TYPESCRIPT=true.
+// What @pulumi/pulumi/cmd/run/run.js does before require(program) when PULUMI_NODEJS_TYPESCRIPT=true,
+// with CommonJS output: tsconfig.json's "module": "preserve" (for the TypeScript 7 check) would make
+// ts-node emit ES modules that require() cannot load, so typescript: true would need this override too.
 const tsNodeRegister = join(work, "ts-node-register.js");
 writeFileSync(
   tsNodeRegister,
@@ -71,7 +83,7 @@ const compilerOptions = tsutils.loadTypeScriptCompilerOptions("tsconfig.json");
 const { tsnodeRequire, typescriptRequire } = tsutils.typeScriptRequireStrings();
 require(tsnodeRequire.startsWith("/") ? tsnodeRequire : require.resolve(tsnodeRequire, { paths: [process.cwd()] })).register({
   compiler: typescriptRequire, transpileOnly: process.env.PULUMI_NODEJS_TRANSPILE_ONLY === "true", project: "tsconfig.json", skipProject: false,
-  compilerOptions: { target: "ES2020", module: "nodenext", moduleResolution: "nodenext", sourceMap: "true", ...compilerOptions },
+  compilerOptions: { target: "ES2020", sourceMap: "true", ...compilerOptions, module: "commonjs", moduleResolution: "node10" },
 });
 `,
 );

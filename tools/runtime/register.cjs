@@ -5,11 +5,12 @@
 // typescript: false); `node --require ./tools/runtime/register.cjs file.ts` does the same by hand.
 //
 // - Only `.ts` files come through here: every `.js` file (the Pulumi SDK, providers, zod) loads at
-//   plain Node speed. (tsx hooks every module load and doubles the SDK's load time; see
-//   docs/performance.md for the measurements.)
-// - Each `.ts` file is transpiled by esbuild (it ships with tsx) to CommonJS, as tsc would emit it
-//   with this repo's tsconfig, and cached under a hash of its path, its content and the options:
-//   an edited file is transpiled again, an unchanged one is read back.
+//   plain Node speed. (tsx hooks every module load and doubles the SDK's load time;
+//   tools/bench/runtimes.ts compares the alternatives.)
+// - Each `.ts` file is transpiled by esbuild (it ships with tsx) to CommonJS and cached under a
+//   hash of its path, its content and the options: an edited file is transpiled again, an
+//   unchanged one is read back, and an entry that fails its own hash check is rebuilt.
+// - Stack traces are source-mapped to .ts lines; the SDK's per-promise debug trace is not captured.
 // - Node's compile cache (V8 code cache, validated by Node against each file's content) is enabled
 //   for every module, the SDK included.
 // - Both caches live in the user's own cache directory (XDG), never a shared temp directory where
@@ -31,13 +32,42 @@ const cacheRoot =
 const { enableCompileCache, setSourceMapsSupport } = /** @type {any} */ (Module);
 if (typeof enableCompileCache === "function") enableCompileCache(path.join(cacheRoot, "v8"));
 
-// KEYLESS_SOURCE_MAPS=1: stack traces point at .ts lines through the inline source maps (Node >=
-// 22.14; node_modules keep their maps unread). Off by default: the Pulumi SDK captures a stack
-// trace for every promise it creates (runtime/debuggable.js), and mapping those frames costs ~15%
-// of the run at fleet scale (docs/performance.md). Without it a trace still names the right .ts
-// file and function, at esbuild's line numbers.
-if (process.env.KEYLESS_SOURCE_MAPS === "1" && typeof setSourceMapsSupport === "function") {
-  setSourceMapsSupport(true, { nodeModules: false, generatedCode: false });
+// Stack traces point at .ts lines through the inline source maps (Node >= 22.14; node_modules keep
+// their maps unread). KEYLESS_SOURCE_MAPS=0 turns it off (a trace then names the right .ts file and
+// function, at esbuild's line numbers).
+const sourceMaps = process.env.KEYLESS_SOURCE_MAPS !== "0" && typeof setSourceMapsSupport === "function";
+if (sourceMaps) setSourceMapsSupport(true, { nodeModules: false, generatedCode: false });
+
+// The Pulumi SDK records a stack trace on every promise it creates (@pulumi/pulumi
+// runtime/debuggable.js: `new Error().stack` in debuggablePromise) and prints it only in a
+// "promise leak" report. Capturing and formatting those traces (mapped through source maps) was
+// over half of the program body's time and grows with every resource. So while debuggablePromise
+// runs, and only then, Error.stackTraceLimit is 0: the SDK records "Error" instead of a trace,
+// everything else it does is unchanged, and every other error (the program's, the SDK's, Node's)
+// keeps its full, source-mapped stack. debuggablePromise runs no program code: it only tags the
+// promise and chains two handlers, which run later with the normal limit.
+// PULUMI_DEBUG_PROMISE_LEAKS=1 (the SDK's own switch for leak debugging) or KEYLESS_PROMISE_STACKS=1
+// keeps the full traces.
+const debuggableFile = `${path.sep}@pulumi${path.sep}pulumi${path.sep}runtime${path.sep}debuggable.js`;
+const keepPromiseStacks = Boolean(process.env.PULUMI_DEBUG_PROMISE_LEAKS) || process.env.KEYLESS_PROMISE_STACKS === "1";
+
+/**
+ * debuggablePromise with the stack capture turned off around it. The SDK's modules call it through
+ * the module's exports (`debuggable_1.debuggablePromise(...)`), so replacing the export reaches them all.
+ * @param {{ debuggablePromise?: (p: Promise<unknown>, ctx: unknown) => Promise<unknown> }} exports
+ */
+function withoutPromiseStacks(exports) {
+  const original = exports.debuggablePromise;
+  if (typeof original !== "function") return;
+  exports.debuggablePromise = function debuggablePromise(p, ctx) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return original(p, ctx);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+  };
 }
 
 /** esbuild, loaded only on a cache miss (it starts a helper process). */
@@ -58,8 +88,36 @@ const options = {
 const tsCache = path.join(cacheRoot, "ts");
 const optionsKey = `${require("esbuild/package.json").version}\0${JSON.stringify(options)}`;
 
+// A cache entry is one header line, `//keyless-cache sha256=<hash of the code>`, then the code. An
+// entry that is empty, cut short, edited or otherwise not what was written (a full disk, a crash
+// mid-write on a file system without atomic rename, a stray edit) fails the check and is
+// transpiled again and rewritten, so a bad entry can never run in place of the program.
+const HEADER = "//keyless-cache sha256=";
+
+/** @param {string} code */
+const sha256 = (code) => createHash("sha256").update(code).digest("hex");
+
 /**
- * The CommonJS code for one .ts file, from the cache when its content was transpiled before.
+ * The code stored in a cache entry's text, or undefined when the entry does not verify.
+ * @param {string} entry
+ * @returns {string | undefined}
+ */
+function readEntry(entry) {
+  const eol = entry.indexOf("\n");
+  if (!entry.startsWith(HEADER) || eol < 0) return undefined;
+  const code = entry.slice(eol + 1);
+  return entry.slice(HEADER.length, eol) === sha256(code) ? code : undefined;
+}
+
+/**
+ * A cache entry's text for the code.
+ * @param {string} code
+ */
+const entryFor = (code) => `${HEADER}${sha256(code)}\n${code}`;
+
+/**
+ * The CommonJS code for one .ts file, from the cache when its content was transpiled before and
+ * the entry verifies.
  * @param {string} filename
  * @returns {string}
  */
@@ -67,18 +125,21 @@ function transpile(filename) {
   const source = fs.readFileSync(filename, "utf8");
   const key = createHash("sha256").update(optionsKey).update("\0").update(filename).update("\0").update(source).digest("hex");
   const cached = path.join(tsCache, `${key}.js`);
+  let entry;
   try {
-    return fs.readFileSync(cached, "utf8");
+    entry = fs.readFileSync(cached, "utf8");
   } catch {
     // Not transpiled yet.
   }
+  const hit = entry === undefined ? undefined : readEntry(entry);
+  if (hit !== undefined) return hit;
   esbuild ??= require("esbuild");
   const { code } = esbuild.transformSync(source, { ...options, sourcefile: filename });
   try {
     fs.mkdirSync(tsCache, { recursive: true, mode: 0o700 });
-    // Write, then rename: a concurrent reader never sees half a file.
+    // Write, then rename: a concurrent reader never sees half a file (and would reject it if it did).
     const tmp = `${cached}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, code, { mode: 0o600 });
+    fs.writeFileSync(tmp, entryFor(code), { mode: 0o600 });
     fs.renameSync(tmp, cached);
   } catch {
     // A read-only cache directory only costs speed.
@@ -90,4 +151,15 @@ function transpile(filename) {
 const extensions = /** @type {any} */ (Module)._extensions;
 extensions[".ts"] = (module, filename) => module._compile(transpile(filename), filename);
 
-module.exports = { transpile, cacheRoot };
+if (!keepPromiseStacks) {
+  // Patch debuggable.js once, right after Node loads it (one string comparison per .js file).
+  const loadJs = extensions[".js"];
+  /** @type {(module: any, filename: string) => void} */
+  const patched = function (module, filename) {
+    loadJs.call(this, module, filename);
+    if (filename.endsWith(debuggableFile)) withoutPromiseStacks(module.exports);
+  };
+  extensions[".js"] = patched;
+}
+
+module.exports = { transpile, cacheRoot, readEntry, entryFor };

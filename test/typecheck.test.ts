@@ -1,0 +1,52 @@
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { root } from "./support/harness";
+
+// `npm run typecheck` runs TypeScript 7 (the native compiler, installed as `typescript7`: the
+// `typescript` package stays 5.9 because @pulumi/pulumi's optional peer range ends before 7). It
+// needs a resolution mode TS 7 supports ("moduleResolution": "node" is gone, TS5108). These tests
+// prove the check still fails on a type error, through the repo's real tsconfig and imports.
+
+const tsc = join(root, "node_modules/typescript7/bin/tsc");
+const dir = join(root, ".cache", "test-typecheck");
+mkdirSync(dir, { recursive: true });
+const work = mkdtempSync(join(dir, "planted-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** tsc 7 on one file that imports the project's own modules, with the repo's compiler options. */
+function check(source: string) {
+  writeFileSync(join(work, "planted.ts"), source);
+  writeFileSync(join(work, "tsconfig.json"), JSON.stringify({ extends: "../../../tsconfig.json", compilerOptions: { rootDir: "../../.." }, include: ["planted.ts"] }));
+  const r = spawnSync(process.execPath, [tsc, "-p", join(work, "tsconfig.json"), "--noEmit"], { cwd: root, encoding: "utf8" });
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+describe("type check (TypeScript 7)", () => {
+  it("uses TypeScript 7 with a resolution mode it supports", () => {
+    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts: Record<string, string>; devDependencies: Record<string, string> };
+    expect(pkg.devDependencies.typescript7).toMatch(/^npm:typescript@7\.\d+\.\d+$/);
+    expect(pkg.scripts.typecheck).toBe("node node_modules/typescript7/bin/tsc -p tsconfig.json --noEmit --incremental --tsBuildInfoFile .cache/typecheck.tsbuildinfo");
+    const options = (JSON.parse(readFileSync(join(root, "tsconfig.json"), "utf8")) as { compilerOptions: Record<string, unknown> }).compilerOptions;
+    expect({ module: options.module, moduleResolution: options.moduleResolution, strict: options.strict }).toEqual({ module: "preserve", moduleResolution: "bundler", strict: true });
+  });
+
+  it("passes a correct program that imports the project and an azure-native subpath", () => {
+    const ok = check(['import * as storage from "@pulumi/azure-native/storage";', 'import { builtInRoles } from "../../../lib/roles";', "export const kind: string = storage.Kind.StorageV2;", "export const roles: object = builtInRoles;", ""].join("\n"));
+    expect(ok.out).toBe("");
+    expect(ok.status).toBe(0);
+  });
+
+  it("fails on a planted type error and names the file, line and rule", () => {
+    const bad = check(['import * as storage from "@pulumi/azure-native/storage";', 'export const kind: number = storage.Kind.StorageV2;', ""].join("\n"));
+    expect(bad.status).not.toBe(0);
+    expect(bad.out).toMatch(/planted\.ts\(2,14\): error TS2322: Type 'string' is not assignable to type 'number'\./);
+  });
+
+  it("fails on an import the resolution mode cannot find", () => {
+    const bad = check('import { nothing } from "../../../lib/no-such-module";\nexport const x = nothing;\n');
+    expect(bad.status).not.toBe(0);
+    expect(bad.out).toContain("error TS2307: Cannot find module '../../../lib/no-such-module'");
+  });
+});
