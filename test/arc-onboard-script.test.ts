@@ -43,6 +43,10 @@ function run(command: string, stdin: string, env: Record<string, string> = {}): 
     p.stderr.on("data", (d) => (stderr += String(d)));
     p.on("error", reject);
     p.on("close", (status) => resolve({ status, stdout, stderr }));
+    // A command that never reads stdin (the destroy path) may exit before it is written: EPIPE is no failure.
+    p.stdin.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code !== "EPIPE") reject(err);
+    });
     p.stdin.end(stdin);
   });
 }
