@@ -187,6 +187,35 @@ describe("Pulumi.yaml runtime", () => {
     }
   });
 
+  it("loads zod's translations only when one is read, with the same names and messages as without the loader", () => {
+    const dir = mkdtempSync(join(tmpdir(), "keyless-loader-"));
+    const probe = [
+      "const { z } = require('zod');",
+      "const loaded = () => Object.keys(require.cache).filter((f) => /[\\\\/]zod[\\\\/]v4[\\\\/]locales[\\\\/]/.test(f)).map((f) => f.split(/[\\\\/]/).pop()).sort();",
+      "const before = loaded();",
+      "const names = Object.keys(z.locales).sort();",
+      "const issue = { code: 'invalid_type', expected: 'string', input: 1 };",
+      "const fr = z.locales.fr().localeError(issue);",
+      "const message = z.string().safeParse(1).error.issues[0].message;",
+      "process.stdout.write(JSON.stringify({ before, names, fr, message, after: loaded() }));",
+    ].join("\n");
+    try {
+      const plain = JSON.parse(run(["-e", probe]).stdout) as { before: string[]; names: string[]; fr: string; message: string };
+      const r = run(["--require", join(root, "tools/runtime/register.cjs"), "-e", probe], { KEYLESS_CACHE_DIR: join(dir, "cache") });
+      expect(r.status).toBe(0);
+      const lazy = JSON.parse(r.stdout) as { before: string[]; names: string[]; fr: string; message: string; after: string[] };
+      expect(plain.before.length).toBeGreaterThan(50); // zod alone loads every translation
+      expect(lazy.before).toEqual(["en.cjs", "index.cjs"]); // English, which zod's schemas import themselves
+      expect(lazy.after).toEqual(["en.cjs", "fr.cjs", "index.cjs"]);
+      expect(lazy.names).toEqual(plain.names);
+      expect(lazy.fr).toBe(plain.fr);
+      expect(lazy.message).toBe("Invalid input: expected string, received number");
+      expect(lazy.message).toBe(plain.message);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("points stack traces at esbuild's lines when source maps are turned off (KEYLESS_SOURCE_MAPS=0)", () => {
     const dir = mkdtempSync(join(tmpdir(), "keyless-loader-"));
     const main = join(dir, "boom.ts");

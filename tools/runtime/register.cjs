@@ -151,15 +151,53 @@ function transpile(filename) {
 const extensions = /** @type {any} */ (Module)._extensions;
 extensions[".ts"] = (module, filename) => module._compile(transpile(filename), filename);
 
-if (!keepPromiseStacks) {
-  // Patch debuggable.js once, right after Node loads it (one string comparison per .js file).
-  const loadJs = extensions[".js"];
-  /** @type {(module: any, filename: string) => void} */
-  const patched = function (module, filename) {
-    loadJs.call(this, module, filename);
-    if (filename.endsWith(debuggableFile)) withoutPromiseStacks(module.exports);
-  };
-  extensions[".js"] = patched;
+// zod's locale index requires all of its ~60 translations (about 60 modules, 30 ms of start-up)
+// as soon as zod loads, though only the messages' default locale, English, is ever used: zod's
+// schemas import `locales/en` themselves, and lib/config words every message it shows. So the
+// index is filled with getters instead, each loading its translation on first use: the same
+// names and the same values, loaded only when read. If a zod release words the index differently,
+// it loads as usual.
+const zodLocalesFile = `${path.sep}zod${path.sep}v4${path.sep}locales${path.sep}index.cjs`;
+
+/**
+ * Fills `module.exports` for zod's locale index with lazy getters; false if the file is not worded
+ * as expected (it is then left to Node).
+ * @param {{ exports: any }} module
+ * @param {string} filename
+ */
+function lazyZodLocales(module, filename) {
+  const source = fs.readFileSync(filename, "utf8");
+  /** @type {Map<string, string>} */
+  const files = new Map();
+  for (const m of source.matchAll(/var (\w+) = require\("\.\/([\w-]+\.cjs)"\);/g)) files.set(m[1], m[2]);
+  const getters = [
+    ...source.matchAll(/Object\.defineProperty\(exports, "(\w+)", \{ enumerable: true, get: function \(\) \{ return __importDefault\((\w+)\)\.default; \} \}\);/g),
+  ];
+  if (files.size === 0 || getters.length !== files.size || getters.some((m) => !files.has(m[2]))) return false;
+  const dir = path.dirname(filename);
+  const exports = module.exports;
+  Object.defineProperty(exports, "__esModule", { value: true });
+  for (const [, name, variable] of getters) {
+    const file = path.join(dir, /** @type {string} */ (files.get(variable)));
+    Object.defineProperty(exports, name, {
+      enumerable: true,
+      get() {
+        const mod = require(file);
+        return mod && mod.__esModule ? mod.default : mod;
+      },
+    });
+  }
+  return true;
 }
+
+// Both patches act once, on one file each (one string comparison per .js file).
+const loadJs = extensions[".js"];
+/** @type {(module: any, filename: string) => void} */
+const patched = function (module, filename) {
+  if (filename.endsWith(zodLocalesFile) && lazyZodLocales(module, filename)) return;
+  loadJs.call(this, module, filename);
+  if (!keepPromiseStacks && filename.endsWith(debuggableFile)) withoutPromiseStacks(module.exports);
+};
+extensions[".js"] = patched;
 
 module.exports = { transpile, cacheRoot, readEntry, entryFor };
