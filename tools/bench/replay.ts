@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { resourceSig, secretSig, sigKey } from "../plan/wire";
 
 // The fleet rows' floor: a program that registers exactly what a recorded run of the real program
 // registered (the same types, names, parents, providers, dependencies and inputs, secrets still
@@ -27,9 +28,6 @@ export interface RecordedRegistration {
   readonly inputs: Record<string, unknown>;
 }
 
-const sigKey = "4dabf18193072939515e22adb298388d";
-const secretSig = "1b47061264138c4ac30d75fd1eb44270";
-const resourceSig = "5cf8f73096256a8f31e491e813e4eb8e";
 
 /** Wire-format value back to a program value: secrets as pulumi.secret, resource references as their URN. */
 export function fromWire(v: unknown): unknown {

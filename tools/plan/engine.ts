@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import { Matcher } from "./matcher";
 import { mocks, resetMocks, setPreviewUnknowns, unknownSentinel } from "./mocks";
+import { resourceSig, secretSig, sigKey } from "./wire";
 
 // Runs the real program under Pulumi's mock engine and records what the Pulumi engine would be
 // asked to do: every registration with its parent, provider, protect flag, dependencies, inputs
@@ -67,9 +68,6 @@ export class ProgramError extends Error {}
 export const SECRET = "[secret]";
 /** What the plan shows for a value the engine only knows after `pulumi up` (text and --json alike). */
 export const UNKNOWN = "(known after apply)";
-const secretSig = "1b47061264138c4ac30d75fd1eb44270";
-const resourceSig = "5cf8f73096256a8f31e491e813e4eb8e";
-const sigKey = "4dabf18193072939515e22adb298388d";
 
 /** Where the secret values of a run are collected: secret leaves only, never whole objects. */
 interface SecretSets {
