@@ -182,3 +182,11 @@ describe("npm run plan -- --identity-map", () => {
     expect(r.stderr.split("\n")[0]).toBe("plan: --out goes with --identity-map");
   });
 });
+
+describe("output piped to a reader that stops early", () => {
+  it("ends quietly with exit 0 (npm run plan -- --json | head)", () => {
+    // `head -c 1` closes the pipe after one byte; the plan must not crash with EPIPE.
+    const r = spawnSync("bash", ["-c", `set -o pipefail; "${process.execPath}" --require ./tools/runtime/register.cjs tools/plan/cli.ts --stack dev --json 2>/tmp/keyless-epipe.$$ | head -c 1 >/dev/null; s=$?; grep -c EPIPE /tmp/keyless-epipe.$$; rm -f /tmp/keyless-epipe.$$; exit $s`], { cwd: root, encoding: "utf8" });
+    expect({ status: r.status, epipeLines: r.stdout.trim() }).toEqual({ status: 0, epipeLines: "0" });
+  });
+});

@@ -15,6 +15,12 @@ import { renderText } from "./render";
 
 const root = resolve(__dirname, "../..");
 
+// `npm run plan -- --json | head`: the reader went away; that is the end of the output, not an error.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 
 async function main(argv: string[]): Promise<number> {
   let args;
