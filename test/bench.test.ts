@@ -6,7 +6,7 @@ import { defaultParallel, deployModel, type GraphNode, longestPath, scheduled } 
 import { provisionSeconds, provisionTimes } from "../tools/bench/provision-times";
 import { fromWire, sdkClassFor } from "../tools/bench/replay";
 import { arcSecretsSection, arcServers, documentationAddress, gallerySection, scaleStack, syntheticGuid } from "../tools/bench/stacks";
-import { growth, median, pairedRatios, pairOrder, summarize, theilSen, unknownSection } from "../tools/bench/stats";
+import { growth, median, pairedRatios, roundOrder, summarize, theilSen, unknownSection } from "../tools/bench/stats";
 import { root } from "./support/harness";
 
 // The benchmark's pure parts. Its timings are measured by `npm run bench`, never asserted here.
@@ -47,8 +47,14 @@ describe("paired ratios", () => {
   ])("refuses %j / %j", (subject, floor, message) => {
     expect(() => pairedRatios(subject, floor)).toThrow(message);
   });
-  it("alternates which side of a pair runs first", () => {
-    expect([0, 1, 2, 3].map(pairOrder)).toEqual([["A", "B"], ["B", "A"], ["A", "B"], ["B", "A"]]);
+  it.each([
+    [2, [[0, 1], [1, 0], [0, 1], [1, 0]]],
+    [3, [[0, 1, 2], [1, 2, 0], [2, 0, 1]]],
+  ])("rotates which of %i sides runs first", (sides, orders) => {
+    expect(orders.map((_, round) => roundOrder(round, sides))).toEqual(orders);
+  });
+  it("refuses a round of no sides", () => {
+    expect(() => roundOrder(0, 0)).toThrow("a round needs a whole number of sides >= 1, not 0");
   });
 });
 

@@ -8,7 +8,7 @@ import { defaultParallel, type DeployModel, deployModel, type GraphNode } from "
 import { provisionSeconds } from "./provision-times";
 import type { SampleConfig, SampleResult } from "./run-stack";
 import { scaleStack } from "./stacks";
-import { growth, type Growth, pairedRatios, pairOrder, type Summary, summarize, unknownSection } from "./stats";
+import { growth, type Growth, pairedRatios, roundOrder, type Summary, summarize, unknownSection } from "./stats";
 
 // npm run bench [-- --runs N] : start-up, type check and fleet scale, each against a floor taken in
 // the same run, plus the modeled deploy time. Every ratio comes from interleaved pairs (A, B, B, A,
@@ -98,23 +98,26 @@ interface Paired {
   readonly samples: { subjectMs: number[]; floorMs: number[] };
 }
 
-/** `runs` interleaved pairs of subject and floor; `before` runs before each sample (e.g. to empty a cache). */
-function pairs(subject: () => Sample, floor: () => Sample, before?: { subject?: () => void; floor?: () => void }): Paired {
-  const s: Sample[] = [];
-  const f: Sample[] = [];
+/**
+ * `runs` interleaved rounds over the sides (each round runs every side once, the first side
+ * rotating, each sample a fresh process); `before[i]` runs before each sample of side i (e.g. to
+ * empty a cache). Returns each side's samples, in round order.
+ */
+function rounds(sides: ReadonlyArray<() => Sample>, before: ReadonlyArray<(() => void) | undefined> = []): Sample[][] {
+  const out: Sample[][] = sides.map(() => []);
   for (let i = 0; i < runs; i++) {
-    for (const side of pairOrder(i)) {
-      if (side === "A") {
-        before?.subject?.();
-        s.push(subject());
-      } else {
-        before?.floor?.();
-        f.push(floor());
-      }
+    for (const side of roundOrder(i, sides.length)) {
+      before[side]?.();
+      out[side].push(sides[side]());
     }
   }
-  const ms = (x: Sample[]) => x.map((v) => v.ms);
-  const mb = (x: Sample[]) => x.map((v) => v.rssKb / 1024);
+  return out;
+}
+
+/** Subject and floor samples taken in the same rounds, as per-round ratios. */
+function paired(s: readonly Sample[], f: readonly Sample[]): Paired {
+  const ms = (x: readonly Sample[]) => x.map((v) => v.ms);
+  const mb = (x: readonly Sample[]) => x.map((v) => v.rssKb / 1024);
   const hasRss = s.every((v) => v.rssKb > 0) && f.every((v) => v.rssKb > 0);
   return {
     subject: summarize(ms(s)),
@@ -125,6 +128,12 @@ function pairs(subject: () => Sample, floor: () => Sample, before?: { subject?: 
     rssRatio: summarize(hasRss ? pairedRatios(mb(s), mb(f)) : [0]),
     samples: { subjectMs: ms(s).map(Math.round), floorMs: ms(f).map(Math.round) },
   };
+}
+
+/** `runs` interleaved pairs of subject and floor (A, B, then B, A, ...). */
+function pairs(subject: () => Sample, floor: () => Sample, before?: { subject?: () => void; floor?: () => void }): Paired {
+  const [s, f] = rounds([subject, floor], [before?.subject, before?.floor]);
+  return paired(s, f);
 }
 
 const round = (n: number, digits = 0) => Number(n.toFixed(digits));
@@ -152,20 +161,36 @@ const cache = join(work, "cache"); // the loader's caches, this run's own
 const withConfig = (config: SampleConfig, extra: Record<string, string> = {}) => ({ KEYLESS_BENCH_CONFIG: JSON.stringify(config), KEYLESS_CACHE_DIR: cache, ...extra });
 
 // 1. Start-up: the dev stack under the loader Pulumi.yaml gives `pulumi up`, against
-// require("@pulumi/pulumi") alone, both with Node's compile cache warm, then both without it.
-log(`${runs} pair(s) per row; start-up...`);
+// require("@pulumi/pulumi") alone, and against the same registrations replayed through the SDK's
+// own classes (what any program that registers these resources must spend), in rounds of three
+// with both caches warm; then program and require() again with Node's compile cache off on both.
+log(`${runs} round(s) per row; start-up...`);
 const dev = stackConfig("dev", resolve(root, "Pulumi.dev.yaml"));
 const printRss = 'process.stdout.write(JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS }))';
 const floorWarm = ["-e", `require("node:module").enableCompileCache(${JSON.stringify(join(work, "floor-v8"))}); require("@pulumi/pulumi"); ${printRss}`];
 const floorPlain = ["-e", `require("@pulumi/pulumi"); ${printRss}`];
 const program = ["--require", register, runStack];
+const devRecord = join(work, "dev.registrations.json");
 const devSample = (extra: Record<string, string> = {}) => sample(program, withConfig(dev, extra), "dev stack");
-const first = devSample().result; // fills the transpile and compile caches, as the first run after a clone does
+// Fills the transpile and compile caches, as the first run after a clone does, and records the
+// registrations the replay floor registers again.
+const first = sample([...program, "--record-out", devRecord], withConfig(dev), "dev stack").result;
+const devReplay = () => {
+  const r = sample([...program, "--replay", devRecord], withConfig(dev), "dev replay");
+  if (r.result.resources !== first.resources) throw new Error(`dev replay registered ${r.result.resources} resources, the program ${first.resources}`);
+  return r;
+};
+devReplay(); // fills the caches of the replay's own modules
 sample(floorWarm, {}, "floor"); // fills the floor's compile cache
-const startup = pairs(() => devSample(), () => sample(floorWarm, {}, "floor"));
+const [startupProgram, startupReplay, startupRequire] = rounds([() => devSample(), devReplay, () => sample(floorWarm, {}, "floor")]);
+const startup = paired(startupProgram, startupRequire);
+const startupReplayFloor = paired(startupReplay, startupRequire);
+const startupOverReplay = paired(startupProgram, startupReplay);
 const noCache = { NODE_DISABLE_COMPILE_CACHE: "1" };
 const startupNoCompileCache = pairs(() => devSample(noCache), () => sample(floorPlain, {}, "floor"));
 row("start-up: dev stack vs require(\"@pulumi/pulumi\"), compile cache warm on both", range(startup.subject, sec), range(startup.floor, sec), range(startup.ratio, x), `${first.resources} registrations; target <= 1.50x: ${verdict(startup.ratio.median <= 1.5)}`);
+row("start-up: the same registrations replayed vs require(\"@pulumi/pulumi\")", range(startupReplayFloor.subject, sec), range(startupReplayFloor.floor, sec), range(startupReplayFloor.ratio, x), "the SDK's own cost for this stack's registrations: no program registering them starts faster");
+row("start-up: dev stack vs the same registrations replayed", range(startupOverReplay.subject, sec), range(startupOverReplay.floor, sec), range(startupOverReplay.ratio, x), "what the program adds: its modules, config validation, components, Outputs between resources");
 row("start-up, compile cache off on both", range(startupNoCompileCache.subject, sec), range(startupNoCompileCache.floor, sec), range(startupNoCompileCache.ratio, x), "NODE_DISABLE_COMPILE_CACHE=1 on both sides");
 
 // 2. Type check: the same compiler and flags on both sides (what `npm run typecheck` runs), the
@@ -304,6 +329,9 @@ const result = {
   runs,
   startupRatio: round(startup.ratio.median, 3),
   startup: roundPaired(startup),
+  startupReplayRatio: round(startupReplayFloor.ratio.median, 3),
+  startupReplay: roundPaired(startupReplayFloor),
+  startupOverReplayRatio: round(startupOverReplay.ratio.median, 3),
   startupNoCompileCacheRatio: round(startupNoCompileCache.ratio.median, 3),
   startupNoCompileCache: roundPaired(startupNoCompileCache),
   typecheckRatio: typecheck ? round(Math.max(typecheck.cold.ratio.median, typecheck.warm.ratio.median), 3) : null,

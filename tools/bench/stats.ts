@@ -35,11 +35,13 @@ export function pairedRatios(subject: readonly number[], floor: readonly number[
 }
 
 /**
- * The order of one round of a paired series: A first in even rounds, B first in odd ones, so
- * neither side always runs right after the other's page-cache or CPU-frequency effects.
+ * The order of one round over `sides` sides (indexes 0..sides-1): a rotation that puts a
+ * different side first each round, so over `sides` rounds each side runs first, last and in
+ * between equally often. Two sides alternate: A, B, then B, A.
  */
-export function pairOrder(round: number): ["A", "B"] | ["B", "A"] {
-  return round % 2 === 0 ? ["A", "B"] : ["B", "A"];
+export function roundOrder(round: number, sides: number): number[] {
+  if (!Number.isInteger(sides) || sides < 1) throw new Error(`a round needs a whole number of sides >= 1, not ${sides}`);
+  return Array.from({ length: sides }, (_, i) => (i + round) % sides);
 }
 
 export interface Point {
