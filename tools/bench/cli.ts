@@ -312,7 +312,7 @@ for (const { name, model, defaulted } of models) {
 }
 
 // Output.
-const header = ["measurement", "median (min-max)", "floor median (min-max)", "ratio per pair", "notes"];
+const header = ["measurement", "median (min-max)", "floor median (min-max)", "ratio per round", "notes"];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
 const loadAtEnd = loadavg();
