@@ -1,7 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as containerservice from "@pulumi/azure-native/containerservice";
-import * as managedidentity from "@pulumi/azure-native/managedidentity";
-import * as resources from "@pulumi/azure-native/resources";
+import { ManagedCluster } from "@pulumi/azure-native/containerservice/managedCluster";
+import { listManagedClusterUserCredentialsOutput } from "@pulumi/azure-native/containerservice/listManagedClusterUserCredentials";
+import { ResourceIdentityType } from "@pulumi/azure-native/types/enums/containerservice";
+import { FederatedIdentityCredential } from "@pulumi/azure-native/managedidentity/federatedIdentityCredential";
+import { ResourceGroup } from "@pulumi/azure-native/resources/resourceGroup";
 import * as local from "@pulumi/command/local";
 import { Provider as KubernetesProvider } from "@pulumi/kubernetes/provider";
 import { readFileSync } from "node:fs";
@@ -90,7 +92,7 @@ export class AksCluster extends pulumi.ComponentResource {
       );
     }
     const groupName = resourceGroupName(args.names, "aks");
-    const group = new resources.ResourceGroup(`${name}-rg`, { resourceGroupName: groupName, location: args.location, tags: { ...args.tags } }, { parent: this, dependsOn: opts?.dependsOn });
+    const group = new ResourceGroup(`${name}-rg`, { resourceGroupName: groupName, location: args.location, tags: { ...args.tags } }, { parent: this, dependsOn: opts?.dependsOn });
 
     // The pod identity exists before the cluster: the add-on's podIdentityProfile names it.
     this.podIdentity = new UserIdentity(
@@ -143,7 +145,7 @@ export class AksCluster extends pulumi.ComponentResource {
       clusterDeps.push(controlPlane);
     }
 
-    const cluster = new containerservice.ManagedCluster(
+    const cluster = new ManagedCluster(
       `${name}-aks`,
       {
         resourceName: scopedName("aks", args.names),
@@ -154,8 +156,8 @@ export class AksCluster extends pulumi.ComponentResource {
         // Named rather than MC_<rg>_<cluster>_<region> so it is predictable; read back from the output for grants.
         nodeResourceGroup: `${groupName}-nodes`,
         identity: controlPlane
-          ? { type: containerservice.ResourceIdentityType.UserAssigned, userAssignedIdentities: [controlPlane.id] }
-          : { type: containerservice.ResourceIdentityType.SystemAssigned },
+          ? { type: ResourceIdentityType.UserAssigned, userAssignedIdentities: [controlPlane.id] }
+          : { type: ResourceIdentityType.SystemAssigned },
         sku: { name: "Base", tier: args.skuTier },
         enableRBAC: true,
         // Entra ID with Azure RBAC, and no local (certificate) admin account to leak.
@@ -238,7 +240,7 @@ export class AksCluster extends pulumi.ComponentResource {
     // What the demo pod needs before it runs: its grant and, with Workload Identity, its federated credential.
     const podWaitsFor: pulumi.Resource[] = [podVmContributor];
     if (!aadPodIdentity) {
-      const federation = new managedidentity.FederatedIdentityCredential(
+      const federation = new FederatedIdentityCredential(
         `${name}-pod-federation`,
         {
           resourceGroupName: group.name,
@@ -253,7 +255,7 @@ export class AksCluster extends pulumi.ComponentResource {
       podWaitsFor.push(federation);
     }
 
-    const credentials = containerservice.listManagedClusterUserCredentialsOutput(
+    const credentials = listManagedClusterUserCredentialsOutput(
       { resourceGroupName: group.name, resourceName: cluster.name, format: "exec" },
       { parent: this },
     );

@@ -1,6 +1,6 @@
-import * as authorization from "@pulumi/azure-native/authorization";
-import * as keyvault from "@pulumi/azure-native/keyvault";
-import * as resources from "@pulumi/azure-native/resources";
+import { getClientTokenOutput } from "@pulumi/azure-native/authorization/getClientToken";
+import { Secret } from "@pulumi/azure-native/keyvault/secret";
+import { ResourceGroup } from "@pulumi/azure-native/resources/resourceGroup";
 import * as pulumi from "@pulumi/pulumi";
 import { type ArcConfig, onboardingMethod } from "../lib/config/arc";
 import { ArcServer } from "./arc-server";
@@ -57,10 +57,10 @@ export class ArcFleet extends pulumi.ComponentResource {
 
   constructor(name: string, args: ArcFleetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("keyless:arc:ArcFleet", name, {}, opts);
-    const group = new resources.ResourceGroup(`${name}-rg`, { resourceGroupName: args.resourceGroupName, location: args.location, tags: { ...args.tags } }, { parent: this });
+    const group = new ResourceGroup(`${name}-rg`, { resourceGroupName: args.resourceGroupName, location: args.location, tags: { ...args.tags } }, { parent: this });
     const grants = args.arc.grants;
     const vaultAccess = grants.keyVault === "none" ? undefined : grants.keyVault;
-    let probe: keyvault.Secret | undefined;
+    let probe: Secret | undefined;
     const deployerGrants: pulumi.Resource[] = [];
     if (vaultAccess) {
       // azure-native creates the secret through ARM (control plane) but deletes it through the data
@@ -77,7 +77,7 @@ export class ArcFleet extends pulumi.ComponentResource {
           { parent: this },
         ),
       );
-      probe = new keyvault.Secret(
+      probe = new Secret(
         `${name}-${probeSecret.logicalName}`,
         { vaultName: args.vault.name, resourceGroupName: args.vault.resourceGroupName, properties: { value: probeSecret.value, contentType: "text/plain" }, tags: { ...args.tags } },
         { parent: this, dependsOn: deployerGrants },
@@ -90,9 +90,9 @@ export class ArcFleet extends pulumi.ComponentResource {
     for (const n of grants.keyVaultSecrets) secretIds[n] = pulumi.interpolate`${args.vault.id}/secrets/${n}`;
     const method = onboardingMethod(args.arc);
     // access-token: an ARM token of the identity running `pulumi up`, minted by azure-native with the
-    // credentials it deploys with (authorization.getClientToken, default endpoint Azure Resource
+    // credentials it deploys with (azure-native authorization/getClientToken, default endpoint Azure Resource
     // Manager). Short-lived (about an hour); a Pulumi secret, so it is encrypted in state and never printed.
-    const token = method === "access-token" && args.arc.servers.some((s) => s.onboard === "ssh") ? pulumi.secret(authorization.getClientTokenOutput({}, { parent: this }).token) : undefined;
+    const token = method === "access-token" && args.arc.servers.some((s) => s.onboard === "ssh") ? pulumi.secret(getClientTokenOutput({}, { parent: this }).token) : undefined;
     const blobContainerIds: Record<string, pulumi.Input<string>> = {};
     for (const c of grants.blobContainers) blobContainerIds[c] = args.containerIds[c];
     // The check uploads to the first listed container (arcupload in the examples).

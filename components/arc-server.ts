@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import * as hybridcompute from "@pulumi/azure-native/hybridcompute";
-import { local, remote } from "@pulumi/command";
+import { getMachineOutput } from "@pulumi/azure-native/hybridcompute/getMachine";
+import { MachineRunCommand } from "@pulumi/azure-native/hybridcompute/machineRunCommand";
+import * as local from "@pulumi/command/local";
+import * as remote from "@pulumi/command/remote";
 import * as pulumi from "@pulumi/pulumi";
 import { blobPrefixCondition } from "../lib/blob-condition";
 import { agentTagProblem } from "../lib/config/arc";
@@ -217,7 +219,7 @@ export class ArcServer extends pulumi.ComponentResource {
     // stack that id is unknown at preview, so the SDK skips the invoke instead of asking ARM for a
     // machine that does not exist yet (@pulumi/pulumi runtime/invoke.js: unknown inputs -> unknown result).
     const machineName = onboard ? pulumi.all([onboard.id, cleanup?.id]).apply(() => args.machineName) : pulumi.output(args.machineName);
-    const machine = hybridcompute.getMachineOutput({ machineName, resourceGroupName: args.resourceGroupName }, { parent: this, dependsOn: onboarded });
+    const machine = getMachineOutput({ machineName, resourceGroupName: args.resourceGroupName }, { parent: this, dependsOn: onboarded });
     this.machineId = machine.id;
     this.principalId = machine.apply((m) => {
       const id = m.identity?.principalId;
@@ -263,7 +265,7 @@ export class ArcServer extends pulumi.ComponentResource {
       }
     }
 
-    let verify: hybridcompute.MachineRunCommand | undefined;
+    let verify: MachineRunCommand | undefined;
     if (args.verification) {
       const v = args.verification;
       const parameters = [
@@ -277,7 +279,7 @@ export class ArcServer extends pulumi.ComponentResource {
       ];
       // A run command through ARM: needs no SSH, so `existing` servers are checked the same way; it
       // runs as root/SYSTEM, which may read the HIMDS key file (docs/arc.md explains the choice).
-      verify = new hybridcompute.MachineRunCommand(
+      verify = new MachineRunCommand(
         `${name}-verify`,
         {
           machineName: machine.name,

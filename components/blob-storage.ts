@@ -1,5 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as storage from "@pulumi/azure-native/storage";
+import { StorageAccount } from "@pulumi/azure-native/storage/storageAccount";
+import { BlobServiceProperties } from "@pulumi/azure-native/storage/blobServiceProperties";
+import { BlobContainer } from "@pulumi/azure-native/storage/blobContainer";
+import { Kind, AccessTier, MinimumTlsVersion, PublicAccess } from "@pulumi/azure-native/types/enums/storage";
 
 export interface BlobStorageArgs {
   /** Globally unique account name (3-24 lowercase letters and digits). */
@@ -34,17 +37,17 @@ export class BlobStorage extends pulumi.ComponentResource {
 
   constructor(name: string, args: BlobStorageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("keyless:storage:BlobStorage", name, {}, opts);
-    const account = new storage.StorageAccount(
+    const account = new StorageAccount(
       `${name}-st`,
       {
         accountName: args.accountName,
         resourceGroupName: args.resourceGroupName,
         location: args.location,
-        kind: storage.Kind.StorageV2,
+        kind: Kind.StorageV2,
         sku: { name: args.sku },
-        accessTier: storage.AccessTier.Hot,
+        accessTier: AccessTier.Hot,
         enableHttpsTrafficOnly: true,
-        minimumTlsVersion: storage.MinimumTlsVersion.TLS1_2,
+        minimumTlsVersion: MinimumTlsVersion.TLS1_2,
         allowBlobPublicAccess: false,
         // Identities only: with shared keys off no account key or SAS token works at all.
         allowSharedKeyAccess: false,
@@ -55,7 +58,7 @@ export class BlobStorage extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: opts?.dependsOn },
     );
-    const service = new storage.BlobServiceProperties(
+    const service = new BlobServiceProperties(
       `${name}-blob`,
       {
         accountName: account.name,
@@ -68,9 +71,9 @@ export class BlobStorage extends pulumi.ComponentResource {
     );
     const containerIds: Record<string, pulumi.Output<string>> = {};
     for (const container of [...args.containers].sort()) {
-      const c = new storage.BlobContainer(
+      const c = new BlobContainer(
         `${name}-${container}`,
-        { accountName: account.name, resourceGroupName: args.resourceGroupName, containerName: container, publicAccess: storage.PublicAccess.None },
+        { accountName: account.name, resourceGroupName: args.resourceGroupName, containerName: container, publicAccess: PublicAccess.None },
         { parent: this, dependsOn: [service] },
       );
       containerIds[container] = c.id;

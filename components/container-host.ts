@@ -1,9 +1,16 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import * as compute from "@pulumi/azure-native/compute";
-import * as network from "@pulumi/azure-native/network";
-import * as resources from "@pulumi/azure-native/resources";
+import { VirtualMachine } from "@pulumi/azure-native/compute/virtualMachine";
+import { VirtualMachineRunCommandByVirtualMachine } from "@pulumi/azure-native/compute/virtualMachineRunCommandByVirtualMachine";
+import { getVirtualMachineRunCommandByVirtualMachineOutput } from "@pulumi/azure-native/compute/getVirtualMachineRunCommandByVirtualMachine";
+import { NetworkSecurityGroup, type NetworkSecurityGroupArgs } from "@pulumi/azure-native/network/networkSecurityGroup";
+import { PublicIPAddress } from "@pulumi/azure-native/network/publicIPAddress";
+import { NatGateway } from "@pulumi/azure-native/network/natGateway";
+import { VirtualNetwork } from "@pulumi/azure-native/network/virtualNetwork";
+import { Subnet } from "@pulumi/azure-native/network/subnet";
+import { NetworkInterface } from "@pulumi/azure-native/network/networkInterface";
+import { ResourceGroup } from "@pulumi/azure-native/resources/resourceGroup";
 import * as local from "@pulumi/command/local";
 import { type ImageAlias, imageAliases, subnetPrefix } from "../lib/config/vm";
 import { type NameParts, resourceGroupName, scopedName } from "../lib/naming";
@@ -97,7 +104,7 @@ export class ContainerHost extends pulumi.ComponentResource {
     const tags = { ...args.tags };
     const { names, location } = args;
 
-    const rg = new resources.ResourceGroup(`${name}-rg`, { resourceGroupName: resourceGroupName(names, "vm"), location, tags }, { ...child, dependsOn: opts?.dependsOn });
+    const rg = new ResourceGroup(`${name}-rg`, { resourceGroupName: resourceGroupName(names, "vm"), location, tags }, { ...child, dependsOn: opts?.dependsOn });
 
     // AcrPull on the registry only: the narrowest scope that lets `docker pull` work.
     this.identity = new UserIdentity(
@@ -116,7 +123,7 @@ export class ContainerHost extends pulumi.ComponentResource {
     // lets anything in the virtual network (and peered or VPN-connected networks) reach port 22.
     // The explicit deny closes that; the allow, when configured, sits above it.
     const subnet = subnetPrefix(args.addressSpace);
-    const sshRules: network.NetworkSecurityGroupArgs["securityRules"] = [
+    const sshRules: NetworkSecurityGroupArgs["securityRules"] = [
       ...(args.sshSourceRange
         ? [
             {
@@ -148,7 +155,7 @@ export class ContainerHost extends pulumi.ComponentResource {
         destinationPortRange: "22",
       },
     ];
-    const nsg = new network.NetworkSecurityGroup(
+    const nsg = new NetworkSecurityGroup(
       `${name}-nsg`,
       { networkSecurityGroupName: scopedName("nsg", names, "vm"), resourceGroupName: rg.name, location, securityRules: sshRules, tags },
       child,
@@ -157,7 +164,7 @@ export class ContainerHost extends pulumi.ComponentResource {
     // Explicit outbound (apt, packages.microsoft.com, Entra ID, the registry) through a NAT gateway:
     // default outbound access is being retired and subnets created with network API 2025-07-01 or
     // later are private by default (azure-docs virtual-network/ip-services/default-outbound-access.md).
-    const natIp = new network.PublicIPAddress(
+    const natIp = new PublicIPAddress(
       `${name}-nat-pip`,
       {
         publicIpAddressName: scopedName("pip", names, "vm-nat"),
@@ -170,7 +177,7 @@ export class ContainerHost extends pulumi.ComponentResource {
       },
       child,
     );
-    const nat = new network.NatGateway(
+    const nat = new NatGateway(
       `${name}-nat`,
       { natGatewayName: scopedName("ng", names, "vm"), resourceGroupName: rg.name, location, sku: { name: "Standard" }, publicIpAddresses: [{ id: natIp.id }], idleTimeoutInMinutes: 4, tags },
       child,
@@ -179,12 +186,12 @@ export class ContainerHost extends pulumi.ComponentResource {
     // The subnet is its own resource and the VNet names none: since network API 2023-11-01 a VNet
     // PUT without `subnets` keeps the existing ones (pulumi/pulumi-azure-native#611; Azure
     // Networking blog, "Azure Virtual Network now supports updates without subnet property").
-    const vnet = new network.VirtualNetwork(
+    const vnet = new VirtualNetwork(
       `${name}-vnet`,
       { virtualNetworkName: scopedName("vnet", names, "vm"), resourceGroupName: rg.name, location, addressSpace: { addressPrefixes: [args.addressSpace] }, tags },
       child,
     );
-    const snet = new network.Subnet(
+    const snet = new Subnet(
       `${name}-snet`,
       {
         subnetName: scopedName("snet", names, "vm"),
@@ -199,7 +206,7 @@ export class ContainerHost extends pulumi.ComponentResource {
     );
 
     const pip = args.publicIp
-      ? new network.PublicIPAddress(
+      ? new PublicIPAddress(
           `${name}-pip`,
           {
             publicIpAddressName: scopedName("pip", names, "vm"),
@@ -215,7 +222,7 @@ export class ContainerHost extends pulumi.ComponentResource {
         )
       : undefined;
 
-    const nic = new network.NetworkInterface(
+    const nic = new NetworkInterface(
       `${name}-nic`,
       {
         networkInterfaceName: scopedName("nic", names, "vm"),
@@ -236,7 +243,7 @@ export class ContainerHost extends pulumi.ComponentResource {
     );
 
     const customData = Buffer.from(readFileSync(cloudInitPath, "utf8"), "utf8").toString("base64");
-    const vm = new compute.VirtualMachine(
+    const vm = new VirtualMachine(
       `${name}-vm`,
       {
         vmName: scopedName("vm", names),
@@ -298,7 +305,7 @@ export class ContainerHost extends pulumi.ComponentResource {
 
     // The check itself, inside the VM through the VM agent: no SSH, no inbound port. Named
     // parameters reach a Linux script as environment variables (run-command-managed.md).
-    const runCommand = new compute.VirtualMachineRunCommandByVirtualMachine(
+    const runCommand = new VirtualMachineRunCommandByVirtualMachine(
       `${name}-verify`,
       {
         runCommandName: "verify-acr-pull",
@@ -323,7 +330,7 @@ export class ContainerHost extends pulumi.ComponentResource {
     );
 
     // The PUT response carries no output; read it back with $expand=instanceView once the command ran.
-    const view = compute.getVirtualMachineRunCommandByVirtualMachineOutput(
+    const view = getVirtualMachineRunCommandByVirtualMachineOutput(
       { resourceGroupName: rg.name, vmName: vm.name, runCommandName: runCommand.name, expand: "instanceView" },
       { parent: this },
     );

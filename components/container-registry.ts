@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as containerregistry from "@pulumi/azure-native/containerregistry";
+import { Registry } from "@pulumi/azure-native/containerregistry/registry";
+import { PublicNetworkAccess } from "@pulumi/azure-native/types/enums/containerregistry";
 
 export interface ContainerRegistryArgs {
   /** Globally unique registry name (5-50 letters and digits). */
@@ -25,7 +26,7 @@ export class ContainerRegistry extends pulumi.ComponentResource {
 
   constructor(name: string, args: ContainerRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
     super("keyless:registry:ContainerRegistry", name, {}, opts);
-    const registry = new containerregistry.Registry(
+    const registry = new Registry(
       `${name}-cr`,
       {
         registryName: args.registryName,
@@ -35,7 +36,7 @@ export class ContainerRegistry extends pulumi.ComponentResource {
         // The admin user is a shared username/password: exactly what this project exists to avoid.
         adminUserEnabled: false,
         anonymousPullEnabled: false,
-        publicNetworkAccess: containerregistry.PublicNetworkAccess.Enabled,
+        publicNetworkAccess: PublicNetworkAccess.Enabled,
         tags: { ...args.tags },
       },
       { parent: this, dependsOn: opts?.dependsOn },

@@ -1,6 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as compute from "@pulumi/azure-native/compute";
-import * as resources from "@pulumi/azure-native/resources";
+import { Gallery } from "@pulumi/azure-native/compute/gallery";
+import { GalleryImage } from "@pulumi/azure-native/compute/galleryImage";
+import { GalleryImageVersion } from "@pulumi/azure-native/compute/galleryImageVersion";
+import { GallerySharingPermissionTypes, OperatingSystemTypes, OperatingSystemStateTypes } from "@pulumi/azure-native/types/enums/compute";
+import { ResourceGroup } from "@pulumi/azure-native/resources/resourceGroup";
 import * as local from "@pulumi/command/local";
 import type { GalleryImageConfig } from "../lib/config/gallery";
 import { grantRole, type PrincipalType } from "./role-assignment";
@@ -68,9 +71,9 @@ export class ImageGallery extends pulumi.ComponentResource {
     super("keyless:gallery:ImageGallery", name, {}, opts);
     const tags = { ...args.tags };
 
-    const group = new resources.ResourceGroup(`${name}-rg`, { resourceGroupName: args.resourceGroupName, location: args.location, tags }, { parent: this });
+    const group = new ResourceGroup(`${name}-rg`, { resourceGroupName: args.resourceGroupName, location: args.location, tags }, { parent: this });
 
-    const gallery = new compute.Gallery(
+    const gallery = new Gallery(
       `${name}-gallery`,
       {
         galleryName: args.galleryName,
@@ -80,7 +83,7 @@ export class ImageGallery extends pulumi.ComponentResource {
         // Direct sharing needs a gallery created with permissions Groups; the property cannot be
         // changed on an existing gallery (azure-compute-docs virtual-machines/share-gallery-direct.md,
         // "Prerequisites"), so turning direct sharing on later means recreating the gallery.
-        sharingProfile: args.direct ? { permissions: compute.GallerySharingPermissionTypes.Groups } : undefined,
+        sharingProfile: args.direct ? { permissions: GallerySharingPermissionTypes.Groups } : undefined,
         tags,
       },
       // Waits for the Microsoft.Compute registration the caller passes in; definitions and versions follow the gallery.
@@ -90,16 +93,16 @@ export class ImageGallery extends pulumi.ComponentResource {
     this.imageIds = {};
     this.versionIds = {};
     for (const image of args.images) {
-      const definition = new compute.GalleryImage(
+      const definition = new GalleryImage(
         `${name}-${image.name}`,
         {
           galleryName: gallery.name,
           galleryImageName: image.name,
           resourceGroupName: group.name,
           location: args.location,
-          osType: image.osType === "Linux" ? compute.OperatingSystemTypes.Linux : compute.OperatingSystemTypes.Windows,
+          osType: image.osType === "Linux" ? OperatingSystemTypes.Linux : OperatingSystemTypes.Windows,
           // Images published from a captured, generalized VM or managed image.
-          osState: compute.OperatingSystemStateTypes.Generalized,
+          osState: OperatingSystemStateTypes.Generalized,
           hyperVGeneration: image.hyperVGeneration,
           identifier: { publisher: image.publisher, offer: image.offer, sku: image.sku },
           tags,
@@ -109,7 +112,7 @@ export class ImageGallery extends pulumi.ComponentResource {
       this.imageIds[image.name] = definition.id;
       if (image.sourceImageId !== undefined) {
         const isVm = /\/providers\/Microsoft\.Compute\/virtualMachines\//i.test(image.sourceImageId);
-        const version = new compute.GalleryImageVersion(
+        const version = new GalleryImageVersion(
           `${name}-${image.name}-${firstVersion}`,
           {
             galleryName: gallery.name,

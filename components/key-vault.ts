@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as keyvault from "@pulumi/azure-native/keyvault";
+import { Vault } from "@pulumi/azure-native/keyvault/vault";
+import { CreateMode, SkuFamily, SkuName } from "@pulumi/azure-native/types/enums/keyvault";
 
 export interface KeyVaultArgs {
   /** Globally unique vault name (3-24). */
@@ -33,7 +34,7 @@ export class KeyVault extends pulumi.ComponentResource {
 
   constructor(name: string, args: KeyVaultArgs, opts?: pulumi.ComponentResourceOptions) {
     super("keyless:keyvault:KeyVault", name, {}, opts);
-    const vault = new keyvault.Vault(
+    const vault = new Vault(
       `${name}-kv`,
       {
         vaultName: args.vaultName,
@@ -44,8 +45,8 @@ export class KeyVault extends pulumi.ComponentResource {
           // Only sent to recover: a destroyed vault stays soft-deleted, its name taken, for the retention
           // period (azure-docs key-vault/general/key-vault-recovery.md); ARM's createMode "recover" brings it
           // back. Recovery does not bring back its role assignments: the grants are created again.
-          createMode: args.createMode === "recover" ? keyvault.CreateMode.Recover : undefined,
-          sku: { family: keyvault.SkuFamily.A, name: keyvault.SkuName.Standard },
+          createMode: args.createMode === "recover" ? CreateMode.Recover : undefined,
+          sku: { family: SkuFamily.A, name: SkuName.Standard },
           enableRbacAuthorization: true,
           accessPolicies: [],
           enableSoftDelete: true,

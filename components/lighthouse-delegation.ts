@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as managedservices from "@pulumi/azure-native/managedservices";
+import { RegistrationDefinition } from "@pulumi/azure-native/managedservices/registrationDefinition";
+import { RegistrationAssignment } from "@pulumi/azure-native/managedservices/registrationAssignment";
 import { deterministicUuid } from "../lib/naming";
 import { type BuiltInRoleName, roleGuid } from "../lib/roles";
 
@@ -116,7 +117,7 @@ export class LighthouseDelegation extends pulumi.ComponentResource {
       return args.managedByTenantId;
     });
 
-    const definition = new managedservices.RegistrationDefinition(
+    const definition = new RegistrationDefinition(
       `${name}-definition`,
       {
         scope: pulumi.interpolate`/subscriptions/${args.subscriptionId}`,
@@ -144,7 +145,7 @@ export class LighthouseDelegation extends pulumi.ComponentResource {
     );
 
     const assignmentGuid = definitionGuid.apply((d) => registrationAssignmentGuid(d, args.scopeName));
-    const assignment = new managedservices.RegistrationAssignment(
+    const assignment = new RegistrationAssignment(
       `${name}-assignment`,
       {
         scope: args.scope,

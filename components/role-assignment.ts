@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as authorization from "@pulumi/azure-native/authorization";
+import { RoleAssignment } from "@pulumi/azure-native/authorization/roleAssignment";
 import { roleAssignmentName } from "../lib/naming";
 import { type BuiltInRoleName, roleDefinitionId, roleGuid } from "../lib/roles";
 
@@ -42,10 +42,10 @@ export function subscriptionOf(scope: string): string {
  * the same triple Azure keeps unique, so a re-run or a re-create reuses the name instead of failing
  * with RoleAssignmentExists; deleteBeforeReplace frees the triple before the new one is created.
  */
-export function grantRole(name: string, args: RoleGrantArgs, opts?: pulumi.CustomResourceOptions): authorization.RoleAssignment {
+export function grantRole(name: string, args: RoleGrantArgs, opts?: pulumi.CustomResourceOptions): RoleAssignment {
   const guid = roleGuid(args.role);
   const scope = pulumi.output(args.scope);
-  return new authorization.RoleAssignment(
+  return new RoleAssignment(
     name,
     {
       roleAssignmentName: pulumi.all([scope, args.principalId]).apply(([s, p]) => roleAssignmentName(s, p, guid)),

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as managedidentity from "@pulumi/azure-native/managedidentity";
+import { UserAssignedIdentity } from "@pulumi/azure-native/managedidentity/userAssignedIdentity";
 import type { BuiltInRoleName } from "../lib/roles";
 import { grantRole } from "./role-assignment";
 
@@ -35,11 +35,11 @@ export class UserIdentity extends pulumi.ComponentResource {
   /** Application (client) id: what a workload asks a token for. */
   public readonly clientId: pulumi.Output<string>;
   /** The underlying identity resource. */
-  public readonly identity: managedidentity.UserAssignedIdentity;
+  public readonly identity: UserAssignedIdentity;
 
   constructor(name: string, args: UserIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("keyless:identity:UserIdentity", name, {}, opts);
-    this.identity = new managedidentity.UserAssignedIdentity(
+    this.identity = new UserAssignedIdentity(
       `${name}-id`,
       { resourceName: args.identityName, resourceGroupName: args.resourceGroupName, location: args.location, tags: { ...args.tags } },
       { parent: this, dependsOn: opts?.dependsOn },

@@ -1,6 +1,6 @@
-import * as authorization from "@pulumi/azure-native/authorization";
+import { getClientConfigOutput, type GetClientConfigResult } from "@pulumi/azure-native/authorization/getClientConfig";
 import { Provider as AzureProvider } from "@pulumi/azure-native/provider";
-import * as resources from "@pulumi/azure-native/resources";
+import { ResourceGroup } from "@pulumi/azure-native/resources/resourceGroup";
 import { Provider as CommandProvider } from "@pulumi/command/provider";
 import * as pulumi from "@pulumi/pulumi";
 import { BlobStorage } from "../components/blob-storage";
@@ -26,11 +26,11 @@ export interface Platform {
   /** Like `providers`, plus `protect` in production: for stateful resources. */
   readonly stateful: pulumi.ComponentResourceOptions;
   /** Tenant, subscription and object id of the principal running `pulumi up`. */
-  readonly client: pulumi.Output<authorization.GetClientConfigResult>;
+  readonly client: pulumi.Output<GetClientConfigResult>;
   /** Resource provider registrations; `dependencies(ns)` is what a resource of `ns` waits for. */
   readonly registrations: ProviderRegistrations;
   /** The shared resource group (storage, vault, registry). */
-  readonly sharedGroup: resources.ResourceGroup;
+  readonly sharedGroup: ResourceGroup;
   readonly blob: BlobStorage;
   readonly vault: KeyVault;
   readonly registry: ContainerRegistry;
@@ -49,7 +49,7 @@ export function platform(): { readonly platform: Platform; readonly outputs: Rec
   const command = new CommandProvider("command");
   const providers = { providers: [azure, command] };
 
-  const client = authorization.getClientConfigOutput({ provider: azure });
+  const client = getClientConfigOutput({ provider: azure });
   const suffix = client.subscriptionId.apply((sub) => uniqueSuffix(`${sub}/${config.project}/${config.stack}`));
 
   const registrations = new ProviderRegistrations(
@@ -60,7 +60,7 @@ export function platform(): { readonly platform: Platform; readonly outputs: Rec
   // Every resource registered from here on waits for its namespace's registration (lib/resource-providers.ts).
   pulumi.runtime.registerStackTransformation(registrations.transformation());
 
-  const sharedGroup = new resources.ResourceGroup(
+  const sharedGroup = new ResourceGroup(
     "shared-rg",
     { resourceGroupName: resourceGroupName(names, "shared"), location: config.location, tags: { ...config.tags } },
     { provider: azure },

@@ -33,13 +33,13 @@ describe("type check (TypeScript 7)", () => {
   });
 
   it("passes a correct program that imports the project and an azure-native subpath", () => {
-    const ok = check(['import * as storage from "@pulumi/azure-native/storage";', 'import { builtInRoles } from "../../../lib/roles";', "export const kind: string = storage.Kind.StorageV2;", "export const roles: object = builtInRoles;", ""].join("\n"));
+    const ok = check(['import { Kind } from "@pulumi/azure-native/types/enums/storage";', 'import { builtInRoles } from "../../../lib/roles";', "export const kind: string = Kind.StorageV2;", "export const roles: object = builtInRoles;", ""].join("\n"));
     expect(ok.out).toBe("");
     expect(ok.status).toBe(0);
   });
 
   it("fails on a planted type error and names the file, line and rule", () => {
-    const bad = check(['import * as storage from "@pulumi/azure-native/storage";', 'export const kind: number = storage.Kind.StorageV2;', ""].join("\n"));
+    const bad = check(['import { Kind } from "@pulumi/azure-native/types/enums/storage";', 'export const kind: number = Kind.StorageV2;', ""].join("\n"));
     expect(bad.status).not.toBe(0);
     expect(bad.out).toMatch(/planted\.ts\(2,14\): error TS2322: Type 'string' is not assignable to type 'number'\./);
   });

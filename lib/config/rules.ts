@@ -24,8 +24,12 @@ export function oneOf<const T extends readonly [string, ...string[]]>(values: T)
   return z.enum(values, { error: `must be one of ${values.join(" | ")}` });
 }
 
-/** A list whose items are unique under `key`. */
-export function uniqueList<T extends z.ZodType>(item: T, what: string, key: (v: z.output<T>) => string = (v) => String(v)) {
+/**
+ * A list whose items are unique under `key`. `item` is any zod schema (z.core.SomeType, what z.array
+ * takes): bounding it by the classic z.ZodType made the type checker compare each object schema
+ * with every method of ZodType, structurally (a few hundred ms per shape on every check).
+ */
+export function uniqueList<T extends z.core.SomeType>(item: T, what: string, key: (v: z.output<T>) => string = (v) => String(v)) {
   return z.array(item, { error: `must be a list of ${what}` }).superRefine((items, ctx) => {
     const seen = new Set<string>();
     items.forEach((v, i) => {

@@ -146,8 +146,12 @@ function table(list: Row[]): string[] {
   ];
 }
 
-/** The whole reference as Markdown. */
-export function renderConfigReference(schema: z.ZodType = rootSchema): string {
+/**
+ * The whole reference as Markdown. `schema` is typed as zod's core schema (what z.toJSONSchema
+ * takes): against the classic z.ZodType, passing the root schema made the type checker compare it
+ * with every method of ZodType, structurally (~0.3 s of every type check).
+ */
+export function renderConfigReference(schema: z.core.$ZodType = rootSchema): string {
   const js = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Json;
   const shape = unwrap(schema as unknown as ZodLike)._zod.def.shape as Record<string, ZodLike>;
   const lines = [
