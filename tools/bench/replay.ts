@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { resourceSig, secretSig, sigKey } from "../plan/wire";
 
-// The fleet rows' floor: a program that registers exactly what a recorded run of the real program
+// The same-registrations floor (start-up and fleet rows): a program that registers exactly what a recorded run of the real program
 // registered (the same types, names, parents, providers, dependencies and inputs, secrets still
-// secret), each through its own SDK class (azure-native's, @pulumi/command's, @pulumi/kubernetes's,
+// secret), each through its own SDK class (azure-native's, azuread's, @pulumi/command's, @pulumi/kubernetes's,
 // so their declared outputs, aliases and defaults cost what they cost the program), and nothing
 // else: no config validation, no components' logic, no Outputs flowing between resources, no
 // invokes. Run under the same mock engine and loader as the program (tools/bench/run-stack.ts
@@ -56,7 +56,7 @@ type ResourceClass = new (name: string, args: Record<string, unknown>, opts: pul
 
 /**
  * The SDK class that registers `type`, by the package's own subpath (never a package root that
- * loads every module), or undefined for a type without one here (the replay then registers it as a
+ * loads every module; for azure-native the resource's own file), or undefined for a type without one here (the replay then registers it as a
  * plain CustomResource with the same token).
  */
 export function sdkClassFor(type: string): ResourceClass | undefined {
@@ -70,11 +70,22 @@ export function sdkClassFor(type: string): ResourceClass | undefined {
     }
   };
   if (pkg === "pulumi" && mod === "providers") {
-    const provider: Record<string, string> = { "azure-native": "@pulumi/azure-native/provider", command: "@pulumi/command/provider", kubernetes: "@pulumi/kubernetes/provider" };
+    const provider: Record<string, string> = {
+      "azure-native": "@pulumi/azure-native/provider",
+      azuread: "@pulumi/azuread/provider",
+      command: "@pulumi/command/provider",
+      kubernetes: "@pulumi/kubernetes/provider",
+    };
     return provider[name] ? load(provider[name], "Provider") : undefined;
   }
-  if (pkg === "azure-native" && /^[a-z0-9]+$/.test(mod)) return load(`@pulumi/azure-native/${mod}`, name);
+  // The resource's own file, as the program imports it (test/imports.test.ts): the module index
+  // would load more than the program does and flatter the ratio.
+  if (pkg === "azure-native" && /^[a-z0-9]+$/.test(mod) && /^[A-Z][A-Za-z0-9]*$/.test(name)) {
+    return load(`@pulumi/azure-native/${mod}/${name[0].toLowerCase()}${name.slice(1)}`, name);
+  }
   if (pkg === "command" && (mod === "remote" || mod === "local")) return load(`@pulumi/command/${mod}`, name);
+  // azuread:index/<file>:<Class>, each class in its own file.
+  if (pkg === "azuread" && /^index\/[A-Za-z0-9]+$/.test(mod)) return load(`@pulumi/azuread/${mod.slice("index/".length)}`, name);
   // kubernetes:<api group>/<version>:<Kind>; the SDK's folder is the group's first label (core/v1, apps/v1, rbac/v1).
   if (pkg === "kubernetes" && /^[a-z0-9.]+\/v[0-9a-z]+$/.test(mod)) return load(`@pulumi/kubernetes/${mod.split("/")[0].split(".")[0]}/${mod.split("/")[1]}`, name);
   return undefined;
