@@ -1,14 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { resourceSig, secretSig, sigKey } from "../plan/wire";
 
-// The same-registrations floor (start-up and fleet rows): a program that registers exactly what a recorded run of the real program
-// registered (the same types, names, parents, providers, dependencies and inputs, secrets still
-// secret), each through its own SDK class (azure-native's, azuread's, @pulumi/command's, @pulumi/kubernetes's,
-// so their declared outputs, aliases and defaults cost what they cost the program), and nothing
-// else: no config validation, no components' logic, no Outputs flowing between resources, no
-// invokes. Run under the same mock engine and loader as the program (tools/bench/run-stack.ts
-// --replay), it measures what the SDKs themselves cost for that work, so the program's own
-// overhead is the ratio above it.
+// The same-registrations floor (start-up and fleet rows): a program that registers exactly what a
+// recorded run of the real program registered (the same types, names, parents, providers,
+// dependencies and inputs, secrets still secret), each through its own SDK class (azure-native's,
+// azuread's, @pulumi/command's, @pulumi/kubernetes's, so their declared outputs, aliases and
+// defaults cost what they cost the program), and nothing else: no config validation, no components'
+// logic, no Outputs flowing between resources, no invokes. Run under the same mock engine and loader
+// as the program (tools/bench/run-stack.ts --replay), it measures what the SDKs themselves cost for
+// that work, so the program's own overhead is the ratio above it.
 
 /** One registration as the mock monitor received it (run-stack.ts --record-out). */
 export interface RecordedRegistration {
