@@ -305,7 +305,11 @@ export class ArcServer extends pulumi.ComponentResource {
         { parent: this, dependsOn: [...onboarded, ...grants, ...(v.dependsOn ?? [])] },
       );
     }
-    this.verification = verify ? pulumi.all([verify.urn, verify.instanceView]).apply(([urn, iv]) => verificationVerdict(args.machineName, urn, iv)) : pulumi.output(undefined);
+    // One apply on the instance view, the URN (known from registration on, at preview too, and of the
+    // same resource) read inside it: the same value, resources, secretness and unknown-ness as
+    // pulumi.all([urn, instanceView]), without the four Outputs all() adds.
+    const command = verify;
+    this.verification = command ? command.instanceView.apply((iv) => command.urn.apply((urn) => verificationVerdict(args.machineName, urn, iv))) : pulumi.output(undefined);
     this.registerOutputs({ principalId: this.principalId, machineId: this.machineId, verification: this.verification });
   }
 }
