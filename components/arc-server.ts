@@ -7,6 +7,7 @@ import * as remote from "@pulumi/command/remote";
 import * as pulumi from "@pulumi/pulumi";
 import { blobPrefixCondition } from "../lib/blob-condition";
 import { agentTagProblem } from "../lib/config/arc";
+import { SharedByInputs } from "../lib/shared-outputs";
 import { grantRole } from "./role-assignment";
 
 // Host scripts are real files (scripts/arc/), read once when the program starts.
@@ -67,6 +68,10 @@ export function verificationVerdict(
   }
   return { exitCode: iv.exitCode, output: iv.output, error: iv.error };
 }
+
+/** Outputs every server of a fleet builds from the same inputs, built once (lib/shared-outputs.ts). */
+const targets = new SharedByInputs<pulumi.Output<[string, string, string]>>();
+const stdins = new SharedByInputs<pulumi.Output<string>>();
 
 export interface ArcOnboarding {
   /** SSH address, account (passwordless sudo / administrator) and port. */
@@ -156,26 +161,31 @@ export class ArcServer extends pulumi.ComponentResource {
       const connection = { host: o.ssh.host, user: o.ssh.user, port: o.ssh.port, privateKey: pulumi.secret(o.privateKey) };
       // Service principal: the same parameters (and so the same command strings) as before the
       // access-token method existed, so existing stacks see no change.
-      const params: Record<string, pulumi.Input<string>> = {
+      // The three parameters that are Outputs come from one Output shared by every server with the
+      // same tenant, subscription and group (lib/shared-outputs.ts); the rest are plain per server.
+      const target = targets.get([o.tenantId, o.subscriptionId, args.resourceGroupName], () => pulumi.all([o.tenantId, o.subscriptionId, args.resourceGroupName]));
+      const tags = agentTags(args.tags);
+      const params = ([tenantId, subscriptionId, resourceGroup]: readonly [string, string, string]): Record<string, string> => ({
         ...(token ? { method: "access-token" } : { "sp-id": o.servicePrincipalId ?? "" }),
-        "tenant-id": o.tenantId,
-        "subscription-id": o.subscriptionId,
-        "resource-group": args.resourceGroupName,
+        "tenant-id": tenantId,
+        "subscription-id": subscriptionId,
+        "resource-group": resourceGroup,
         location: args.location,
         "resource-name": args.machineName,
-        tags: agentTags(args.tags),
+        tags,
         users: o.users.join(" "),
-      };
-      const resolved = pulumi.output(params);
+      });
       const command = (mode: "connect" | "disconnect") =>
-        resolved.apply((p) => {
+        target.apply((t) => {
+          const p = params(t);
           const cmd = linux ? linuxCommand(mode, p) : windowsCommand(mode, p);
           if (!linux && cmd.length > cmdExeLimit) throw new Error(`Windows onboarding command for ${args.machineName} is ${cmd.length} characters, over cmd.exe's ${cmdExeLimit}: shorten keyless:tags`);
           return cmd;
         });
       // stdin: the credential on its first line (Windows: then the script, see windowsCommand). Never
-      // on a command line, never in `ps` on the host.
-      const stdin = pulumi.secret(pulumi.output(o.credential).apply((c) => (linux ? c : `${c}\n${arcScripts.onboardWindows}`)));
+      // on a command line, never in `ps` on the host. The same for every server of the same OS with
+      // the same credential, so they share it.
+      const stdin = stdins.get([o.credential, linux], () => pulumi.secret(pulumi.output(o.credential).apply((c) => (linux ? c : `${c}\n${arcScripts.onboardWindows}`))));
       onboard = new remote.Command(
         `${name}-onboard`,
         {
@@ -218,7 +228,8 @@ export class ArcServer extends pulumi.ComponentResource {
     // onboarding (dependsOn) and takes the machine name through the command's id: on a brand-new
     // stack that id is unknown at preview, so the SDK skips the invoke instead of asking ARM for a
     // machine that does not exist yet (@pulumi/pulumi runtime/invoke.js: unknown inputs -> unknown result).
-    const machineName = onboard ? pulumi.all([onboard.id, cleanup?.id]).apply(() => args.machineName) : pulumi.output(args.machineName);
+    const waitFor: pulumi.Output<unknown> | undefined = onboard && (cleanup ? pulumi.all([onboard.id, cleanup.id]) : onboard.id);
+    const machineName = waitFor ? waitFor.apply(() => args.machineName) : pulumi.output(args.machineName);
     const machine = getMachineOutput({ machineName, resourceGroupName: args.resourceGroupName }, { parent: this, dependsOn: onboarded });
     this.machineId = machine.id;
     this.principalId = machine.apply((m) => {
@@ -296,7 +307,11 @@ export class ArcServer extends pulumi.ComponentResource {
         { parent: this, dependsOn: [...onboarded, ...grants, ...(v.dependsOn ?? [])] },
       );
     }
-    this.verification = verify ? pulumi.all([verify.urn, verify.instanceView]).apply(([urn, iv]) => verificationVerdict(args.machineName, urn, iv)) : pulumi.output(undefined);
+    // One apply on the instance view, the URN (known from registration on, at preview too, and of the
+    // same resource) read inside it: the same value, resources, secretness and unknown-ness as
+    // pulumi.all([urn, instanceView]), without the four Outputs all() adds.
+    const command = verify;
+    this.verification = command ? command.instanceView.apply((iv) => command.urn.apply((urn) => verificationVerdict(args.machineName, urn, iv))) : pulumi.output(undefined);
     this.registerOutputs({ principalId: this.principalId, machineId: this.machineId, verification: this.verification });
   }
 }

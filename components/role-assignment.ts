@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { RoleAssignment } from "@pulumi/azure-native/authorization/roleAssignment";
 import { roleAssignmentName } from "../lib/naming";
 import { type BuiltInRoleName, roleDefinitionId, roleGuid } from "../lib/roles";
+import { SharedByInputs } from "../lib/shared-outputs";
 
 /** Principal kinds a grant can name; managed identities are ServicePrincipal. */
 export type PrincipalType = "ServicePrincipal" | "Group" | "User" | "ForeignGroup";
@@ -37,6 +38,9 @@ export function subscriptionOf(scope: string): string {
   return match[1];
 }
 
+const scopes = new SharedByInputs<pulumi.Output<string>>();
+const roleDefinitionIds = new SharedByInputs<pulumi.Output<string>>();
+
 /**
  * The one way this project grants a role. The assignment name is a UUID of (scope, principal, role),
  * the same triple Azure keeps unique, so a re-run or a re-create reuses the name instead of failing
@@ -44,15 +48,19 @@ export function subscriptionOf(scope: string): string {
  */
 export function grantRole(name: string, args: RoleGrantArgs, opts?: pulumi.CustomResourceOptions): RoleAssignment {
   const guid = roleGuid(args.role);
-  const scope = pulumi.output(args.scope);
+  // Grants on the same scope (every Arc server's grant on one container) share its Output and the
+  // role definition id derived from it (lib/shared-outputs.ts).
+  const scope = scopes.get([args.scope], () => pulumi.output(args.scope));
   return new RoleAssignment(
     name,
     {
+      // pulumi.all, not nested applies: a nested apply's value carries the inner Output's resources
+      // to the engine only as dependencies of the resource, no longer of this property.
       roleAssignmentName: pulumi.all([scope, args.principalId]).apply(([s, p]) => roleAssignmentName(s, p, guid)),
       scope,
       principalId: args.principalId,
       principalType: args.principalType,
-      roleDefinitionId: scope.apply((s) => roleDefinitionId(subscriptionOf(s), args.role)),
+      roleDefinitionId: roleDefinitionIds.get([scope, args.role], () => scope.apply((s) => roleDefinitionId(subscriptionOf(s), args.role))),
       description: args.description,
       ...(args.condition === undefined ? {} : { condition: args.condition, conditionVersion: args.conditionVersion ?? "2.0" }),
     },
