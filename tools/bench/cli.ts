@@ -317,7 +317,7 @@ const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].l
 const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
 const loadAtEnd = loadavg();
 const machine = `${cpus().length} CPUs (${cpus()[0]?.model ?? "unknown"}), Node ${process.version}, load average ${loadAtStart[0].toFixed(2)} at start, ${loadAtEnd[0].toFixed(2)} at end`;
-process.stdout.write(`${started.toISOString()} - ${machine}; ${runs} pair(s) per row\n\n`);
+process.stdout.write(`${started.toISOString()} - ${machine}; ${runs} round(s) per row\n\n`);
 process.stdout.write(`${[line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n")}\n\n`);
 const fleet500 = fleet.find((f) => f.servers === 500 && f.status === "ok")?.paired;
 const roundGrowth = (g: Growth | undefined) => (g ? { msPerItem: round(g.msPerItem, 2), fixedMs: round(g.fixedMs), exponent: round(g.exponent, 3), linear: g.linear } : null);
