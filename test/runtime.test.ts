@@ -216,6 +216,60 @@ describe("Pulumi.yaml runtime", () => {
     }
   });
 
+  it("loads the SDK's Automation API, dynamic and provider namespaces and function serialization only when read, with the same values", () => {
+    const dir = mkdtempSync(join(tmpdir(), "keyless-loader-"));
+    const probe = [
+      "const seen = (re) => Object.keys(require.cache).some((f) => re.test(f));",
+      "const heavy = () => ({",
+      "  arborist: seen(/[\\\\/]@npmcli[\\\\/]arborist[\\\\/]/),",
+      "  typescript: seen(/[\\\\/]typescript[\\\\/]lib[\\\\/]typescript\\.js$/),",
+      "  automation: seen(/[\\\\/]@pulumi[\\\\/]pulumi[\\\\/]automation[\\\\/]index\\.js$/),",
+      "  provider: seen(/[\\\\/]@pulumi[\\\\/]pulumi[\\\\/]provider[\\\\/]index\\.js$/),",
+      "});",
+      "const pulumi = require('@pulumi/pulumi');",
+      "const modules = Object.keys(require.cache).length;",
+      "const before = heavy();",
+      "const keys = Object.keys(pulumi).sort();",
+      "const runtimeKeys = Object.keys(pulumi.runtime).sort();",
+      "const values = {",
+      "  automation: pulumi.automation === require('@pulumi/pulumi/automation') && typeof pulumi.automation.LocalWorkspace,",
+      "  dynamic: pulumi.dynamic === require('@pulumi/pulumi/dynamic') && typeof pulumi.dynamic.Resource,",
+      "  provider: pulumi.provider === require('@pulumi/pulumi/provider') && typeof pulumi.provider.main,",
+      "  serializeFunction: pulumi.runtime.serializeFunction === require('@pulumi/pulumi/runtime/closure/serializeClosure').serializeFunction,",
+      "  serializeFunctionAsync: typeof pulumi.runtime.serializeFunctionAsync,",
+      "  computeCodePaths: pulumi.runtime.computeCodePaths === require('@pulumi/pulumi/runtime/closure/codePaths').computeCodePaths,",
+      "};",
+      "process.stdout.write(JSON.stringify({ modules, before, keys, runtimeKeys, values, after: heavy() }));",
+    ].join("\n");
+    try {
+      const env = { KEYLESS_CACHE_DIR: join(dir, "cache") };
+      const plain = JSON.parse(run(["-e", probe]).stdout);
+      const r = run(["--require", join(root, "tools/runtime/register.cjs"), "-e", probe], env);
+      expect(r.stderr).toBe("");
+      const lazy = JSON.parse(r.stdout);
+      const eager = JSON.parse(run(["--require", join(root, "tools/runtime/register.cjs"), "-e", probe], { ...env, KEYLESS_EAGER_SDK: "1" }).stdout);
+      const all = { arborist: true, typescript: true, automation: true, provider: true };
+      expect(plain.before).toEqual(all); // the SDK alone loads every one of them
+      expect(eager.before).toEqual(all);
+      expect(lazy.before).toEqual({ arborist: false, typescript: false, automation: false, provider: false });
+      expect(lazy.modules).toBeLessThan(plain.modules / 2);
+      expect(lazy.after).toEqual({ ...all, typescript: plain.after.typescript });
+      expect(lazy.keys).toEqual(plain.keys);
+      expect(lazy.runtimeKeys).toEqual(plain.runtimeKeys);
+      expect(lazy.values).toEqual(plain.values);
+      expect(plain.values).toEqual({
+        automation: "function",
+        dynamic: "function",
+        provider: "function",
+        serializeFunction: true,
+        serializeFunctionAsync: "function",
+        computeCodePaths: true,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("points stack traces at esbuild's lines when source maps are turned off (KEYLESS_SOURCE_MAPS=0)", () => {
     const dir = mkdtempSync(join(tmpdir(), "keyless-loader-"));
     const main = join(dir, "boom.ts");

@@ -190,11 +190,80 @@ function lazyZodLocales(module, filename) {
   return true;
 }
 
-// Both patches act once, on one file each (one string comparison per .js file).
+// Lazy re-exports in the Pulumi SDK. `require("@pulumi/pulumi")` loads about 765 modules, and
+// about 560 of them serve features a program like this one never uses:
+// - @pulumi/pulumi runtime/index.js requires its function-serialization modules to re-export
+//   serializeFunction, serializeFunctionAsync and computeCodePaths; they pull in the TypeScript
+//   compiler (to parse function text) and npm's @npmcli/arborist with pacote, sigstore and tar (to
+//   find a closure's packages), about 480 modules. Only dynamic providers and programs that
+//   serialize functions use them (dynamic/index.js loads serializeClosure itself, on use).
+// - @pulumi/pulumi index.js requires the `automation` (the Automation API: execa, js-yaml),
+//   `dynamic` (dynamic providers) and `provider` (writing a provider) namespaces. Nothing in the
+//   SDK's own registration path reads them.
+// So those exports become getters that load their module on first read: the same names and the
+// same values, loaded only when used. Each file is edited only if every expected text is found
+// exactly once, and line for line, so stack traces keep their line numbers; if an SDK release
+// words a file differently, it loads as usual. KEYLESS_EAGER_SDK=1 turns this off.
+/** @param {...string} parts */
+const sdkFile = (...parts) => [`${path.sep}@pulumi`, "pulumi", ...parts].join(path.sep);
+
+/** `automation`, `dynamic` and `provider` in @pulumi/pulumi index.js: two lines each, one lazy line and an empty one. */
+const lazyNamespaces = ["automation", "dynamic", "provider"].map((n) => [
+  `const ${n} = __importStar(require("./${n}"));\nexports.${n} = ${n};`,
+  `let ${n}; Object.defineProperty(exports, "${n}", { enumerable: true, get: function () { return ${n} !== undefined ? ${n} : (${n} = __importStar(require("./${n}"))); } });\n`,
+]);
+/** The closure exports in @pulumi/pulumi runtime/index.js: five lines, one lazy line and four empty ones. */
+const lazyClosure = [
+  [
+    [
+      'var serializeClosure_1 = require("./closure/serializeClosure");',
+      "exports.serializeFunctionAsync = serializeClosure_1.serializeFunctionAsync;",
+      "exports.serializeFunction = serializeClosure_1.serializeFunction;",
+      'var codePaths_1 = require("./closure/codePaths");',
+      "exports.computeCodePaths = codePaths_1.computeCodePaths;",
+    ].join("\n"),
+    [
+      ["serializeFunctionAsync", "./closure/serializeClosure"],
+      ["serializeFunction", "./closure/serializeClosure"],
+      ["computeCodePaths", "./closure/codePaths"],
+    ]
+      .map(([name, file]) => `Object.defineProperty(exports, "${name}", { enumerable: true, get: function () { return require("${file}").${name}; } });`)
+      .join(" ") + "\n".repeat(4),
+  ],
+];
+/** @type {Map<string, string[][]>} file suffix -> [eager text, lazy text] pairs */
+const lazySdkExports = new Map([
+  [sdkFile("index.js"), lazyNamespaces],
+  [sdkFile("runtime", "index.js"), lazyClosure],
+]);
+const eagerSdk = process.env.KEYLESS_EAGER_SDK === "1";
+
+/**
+ * Compiles the file with its eager re-exports made lazy; false if any expected text is missing or
+ * found twice (the file is then left to Node).
+ * @param {{ _compile(code: string, filename: string): void }} module
+ * @param {string} filename
+ * @param {string[][]} edits
+ */
+function withLazyExports(module, filename, edits) {
+  let source = fs.readFileSync(filename, "utf8");
+  for (const [eager, lazy] of edits) {
+    const at = source.indexOf(eager);
+    if (at < 0 || source.indexOf(eager, at + 1) >= 0) return false;
+    source = source.slice(0, at) + lazy + source.slice(at + eager.length);
+  }
+  module._compile(source, filename);
+  return true;
+}
+
+// The patches act once each, on three files (a few string comparisons per .js file).
 const loadJs = extensions[".js"];
 /** @type {(module: any, filename: string) => void} */
 const patched = function (module, filename) {
   if (filename.endsWith(zodLocalesFile) && lazyZodLocales(module, filename)) return;
+  if (!eagerSdk && filename.includes(`${path.sep}@pulumi${path.sep}pulumi${path.sep}`)) {
+    for (const [suffix, edits] of lazySdkExports) if (filename.endsWith(suffix) && withLazyExports(module, filename, edits)) return;
+  }
   loadJs.call(this, module, filename);
   if (!keepPromiseStacks && filename.endsWith(debuggableFile)) withoutPromiseStacks(module.exports);
 };
