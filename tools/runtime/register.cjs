@@ -11,6 +11,8 @@
 //   hash of its path, its content and the options: an edited file is transpiled again, an
 //   unchanged one is read back, and an entry that fails its own hash check is rebuilt.
 // - Stack traces are source-mapped to .ts lines; the SDK's per-promise debug trace is not captured.
+// - The SDK's Automation API, dynamic and provider namespaces and its function serialization (the
+//   TypeScript compiler, npm's arborist), and zod's translations, load when first used.
 // - Node's compile cache (V8 code cache, validated by Node against each file's content) is enabled
 //   for every module, the SDK included.
 // - Both caches live in the user's own cache directory (XDG), never a shared temp directory where
