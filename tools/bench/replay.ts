@@ -56,8 +56,8 @@ type ResourceClass = new (name: string, args: Record<string, unknown>, opts: pul
 
 /**
  * The SDK class that registers `type`, by the package's own subpath (never a package root that
- * loads every module; for azure-native the resource's own file), or undefined for a type without one here (the replay then registers it as a
- * plain CustomResource with the same token).
+ * loads every module; for azure-native the resource's own file), or undefined for a type without
+ * one here (the replay then registers it as a plain CustomResource with the same token).
  */
 export function sdkClassFor(type: string): ResourceClass | undefined {
   const [pkg, mod, name] = type.split(":");

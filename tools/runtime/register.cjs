@@ -50,7 +50,11 @@ if (sourceMaps) setSourceMapsSupport(true, { nodeModules: false, generatedCode: 
 // promise and chains two handlers, which run later with the normal limit.
 // PULUMI_DEBUG_PROMISE_LEAKS=1 (the SDK's own switch for leak debugging) or KEYLESS_PROMISE_STACKS=1
 // keeps the full traces.
-const debuggableFile = `${path.sep}@pulumi${path.sep}pulumi${path.sep}runtime${path.sep}debuggable.js`;
+/** The Pulumi SDK's folder, as it appears in a module's path. */
+const sdkDir = `${path.sep}@pulumi${path.sep}pulumi${path.sep}`;
+/** @param {...string} parts */
+const sdkFile = (...parts) => sdkDir + parts.join(path.sep);
+const debuggableFile = sdkFile("runtime", "debuggable.js");
 const keepPromiseStacks = Boolean(process.env.PULUMI_DEBUG_PROMISE_LEAKS) || process.env.KEYLESS_PROMISE_STACKS === "1";
 
 /**
@@ -206,9 +210,6 @@ function lazyZodLocales(module, filename) {
 // same values, loaded only when used. Each file is edited only if every expected text is found
 // exactly once, and line for line, so stack traces keep their line numbers; if an SDK release
 // words a file differently, it loads as usual. KEYLESS_EAGER_SDK=1 turns this off.
-/** @param {...string} parts */
-const sdkFile = (...parts) => [`${path.sep}@pulumi`, "pulumi", ...parts].join(path.sep);
-
 /** `automation`, `dynamic` and `provider` in @pulumi/pulumi index.js: two lines each, one lazy line and an empty one. */
 const lazyNamespaces = ["automation", "dynamic", "provider"].map((n) => [
   `const ${n} = __importStar(require("./${n}"));\nexports.${n} = ${n};`,
@@ -258,12 +259,12 @@ function withLazyExports(module, filename, edits) {
   return true;
 }
 
-// The patches act once each, on three files (a few string comparisons per .js file).
+// Each patch acts once, on its own file (a few string comparisons per .js file).
 const loadJs = extensions[".js"];
 /** @type {(module: any, filename: string) => void} */
 const patched = function (module, filename) {
   if (filename.endsWith(zodLocalesFile) && lazyZodLocales(module, filename)) return;
-  if (!eagerSdk && filename.includes(`${path.sep}@pulumi${path.sep}pulumi${path.sep}`)) {
+  if (!eagerSdk && filename.includes(sdkDir)) {
     for (const [suffix, edits] of lazySdkExports) if (filename.endsWith(suffix) && withLazyExports(module, filename, edits)) return;
   }
   loadJs.call(this, module, filename);
