@@ -148,6 +148,9 @@ describe("Pulumi.yaml runtime", () => {
       const r = run([...nodeargs.map((a) => (a.startsWith("./") ? join(root, a) : a)), main], { KEYLESS_CACHE_DIR: join(dir, "cache") });
       expect(r.status).toBe(1);
       expect(r.stderr).toContain("Error: boom: size 2");
+      // The source line Node prints above an uncaught error: read from the .ts file the map names
+      // (the map carries no copy of the source).
+      expect(r.stderr).toContain(`${main}:8\n    if (args.size > 1) throw new Error(\`boom: size \${args.size}\`);\n`);
       expect(r.stderr).toContain(`at new Boom (${main}:8:30)`);
       expect(r.stderr).toContain(`(${main}:12:1)`);
     } finally {
