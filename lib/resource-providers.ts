@@ -79,6 +79,18 @@ export const commandNamespaces: Readonly<Record<string, readonly string[]>> = {
   "keyless:aks:AksDemo": ["Microsoft.ContainerService"],
 };
 
+/**
+ * Resource types that make Azure create resources of other namespaces in the subscription, so they
+ * also wait for those registrations. AKS builds each node pool's scale set (Microsoft.Compute) and
+ * the VNet and load balancer (Microsoft.Network) in its node resource group, and on a subscription
+ * where those are not registered the cluster fails with MissingSubscriptionRegistration: the Azure
+ * CLI registers them before `az aks create` for that reason (Azure/azure-cli#6327), and fresh
+ * subscriptions hit it without (MicrosoftDocs/azure-docs#5778 and #41414).
+ */
+export const typeNamespaces: Readonly<Record<string, readonly string[]>> = {
+  "azure-native:containerservice:ManagedCluster": aksNamespaces,
+};
+
 /** Kinds of resource the namespace lookup understands. */
 export type NamespaceLookup = { readonly namespaces: readonly string[] } | { readonly unknown: string };
 
@@ -88,6 +100,7 @@ export type NamespaceLookup = { readonly namespaces: readonly string[] } | { rea
  * Azure namespace (the cluster they talk to already waited for Microsoft.ContainerService).
  */
 export function namespacesOf(type: string, parentType: string | undefined): NamespaceLookup {
+  if (Object.hasOwn(typeNamespaces, type)) return { namespaces: typeNamespaces[type] };
   const [pkg, module] = type.split(":");
   if (pkg === "azure-native") {
     if (!(module in moduleNamespaces)) return { unknown: `azure-native module "${module}"` };

@@ -22,10 +22,11 @@ function fixture(): Map<string, R> {
   const rCs = reg("Microsoft.ContainerService");
   const rMi = reg("Microsoft.ManagedIdentity");
   const rCompute = reg("Microsoft.Compute");
+  const rNetwork = reg("Microsoft.Network");
   const st = r(["keyless:storage:BlobStorage", "azure-native:storage:StorageAccount"], "st", {}, [rStorage.urn]);
   const identity = r([aks, "azure-native:managedidentity:UserAssignedIdentity"], "pod-id", { resourceName: "id-demo" }, [rMi.urn], { principalId: "pid-1", name: "id-demo" });
   const feature = r([aks, "command:local:Command"], "feature", { create: "#!/usr/bin/env bash\naz feature register ...", environment: { FEATURE_NAMESPACE: "Microsoft.ContainerService", FEATURE_NAME: "EnablePodIdentityPreview" } }, [rCs.urn]);
-  const cluster = r([aks, "azure-native:containerservice:ManagedCluster"], "cluster", { podIdentityProfile: { enabled: true, userAssignedIdentities: [{ namespace: "demo" }] } }, [rCs.urn, feature.urn, identity.urn], {
+  const cluster = r([aks, "azure-native:containerservice:ManagedCluster"], "cluster", { podIdentityProfile: { enabled: true, userAssignedIdentities: [{ namespace: "demo" }] } }, [rCs.urn, rCompute.urn, rNetwork.urn, feature.urn, identity.urn], {
     identityProfile: { kubeletidentity: { objectId: "kubelet-1" } },
   });
   const admin = r([aks, "azure-native:authorization:RoleAssignment"], "deployer-admin", { principalId: "deployer-1", principalType: "User", roleDefinitionId: roleDefinitionId("s", "Azure Kubernetes Service RBAC Cluster Admin") }, [cluster.urn]);
@@ -40,7 +41,7 @@ function fixture(): Map<string, R> {
   const vmGrant = r(["keyless:vm:ContainerHost", "azure-native:authorization:RoleAssignment"], "vm-acrpull", { principalId: "pid-2", principalType: "ServicePrincipal", roleDefinitionId: roleDefinitionId("s", "AcrPull") }, [vmId.urn]);
   const vm = r(["keyless:vm:ContainerHost", "azure-native:compute:VirtualMachine"], "vm", {}, [vmId.urn, rCompute.urn]);
   const check = r(["keyless:vm:ContainerHost", "azure-native:compute:VirtualMachineRunCommandByVirtualMachine"], "vm-verify", {}, [vm.urn, vmGrant.urn, rCompute.urn]);
-  return new Map([rStorage, rCs, rMi, rCompute, st, identity, feature, cluster, admin, kubeletGrant, podGrant, fic, gate, ns, sa, pod, vmId, vmGrant, vm, check].map((x) => [x.name, x]));
+  return new Map([rStorage, rCs, rMi, rCompute, rNetwork, st, identity, feature, cluster, admin, kubeletGrant, podGrant, fic, gate, ns, sa, pod, vmId, vmGrant, vm, check].map((x) => [x.name, x]));
 }
 
 const violations = (m: Map<string, R>) => checkReadiness([...m.values()]).map((v) => [v.rule, v.urn.split("::").pop(), v.message]);
@@ -70,6 +71,15 @@ describe("readiness rules", () => {
       const m = fixture();
       m.set("st", without(m.get("st") as R, (m.get("reg-microsoft.storage") as R).urn));
       expect(violations(m)).toEqual([[rule, "st", "does not wait for the registration of Microsoft.Storage (reg-microsoft.storage); Azure refuses it with MissingSubscriptionRegistration until then"]]);
+    });
+    it("an AKS cluster that waits for Microsoft.ContainerService but not for what it creates in its node resource group", () => {
+      const m = fixture();
+      const cluster = m.get("cluster") as R;
+      m.set("cluster", without(without(cluster, (m.get("reg-microsoft.compute") as R).urn), (m.get("reg-microsoft.network") as R).urn));
+      expect(violations(m)).toEqual([
+        [rule, "cluster", "does not wait for the registration of Microsoft.Compute (reg-microsoft.compute); Azure refuses it with MissingSubscriptionRegistration until then"],
+        [rule, "cluster", "does not wait for the registration of Microsoft.Network (reg-microsoft.network); Azure refuses it with MissingSubscriptionRegistration until then"],
+      ]);
     });
     it("a command of a component that acts on a namespace (Arc onboarding) that does not wait", () => {
       const m = fixture();
