@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { verifyTimeoutSeconds } from "../components/container-host";
 import { root } from "./support/harness";
 
 // scripts/vm/verify-acr-pull.sh run for real, against stand-ins for az, docker and cloud-init on
@@ -112,6 +113,15 @@ describe("verify-acr-pull.sh", () => {
     expect(r.calls.filter((c) => c.startsWith("az acr login"))).toHaveLength(2);
     expect(r.stderr).toContain("verify: az acr login failed (attempt 1 of 2); retrying in 0s");
     expect(r.stdout).toMatch(/^verify: OK pulled /);
+  });
+
+  it("by default retries for 10 minutes (20 x 30 s), how long a new role assignment can take to apply, inside the run command's timeout", () => {
+    // VERIFY_RETRY_SECONDS 0 keeps the test fast; the default attempts are what is checked.
+    const r = run({ VERIFY_ATTEMPTS: undefined, FAIL_az_acr_login: "always", MSG_az_acr_login: "ERROR: unauthorized" });
+    expect(r.code).toBe(6);
+    expect(r.stdout).toBe("verify: FAILED at az acr login: ERROR: unauthorized (after 20 attempts)\n");
+    expect(r.stderr).toContain("verify: az acr login failed (attempt 19 of 20); retrying in 0s");
+    expect(20 * 30).toBeLessThan(verifyTimeoutSeconds - 15 * 60); // leaves cloud-init 15 minutes
   });
 
   it("goes on when cloud-init finished with recoverable errors (exit 2)", () => {

@@ -8,14 +8,16 @@
 #   REGISTRY_NAME          registry name, for az acr login
 #   REGISTRY_LOGIN_SERVER  <name>.azurecr.io
 #   VERIFY_IMAGE           repository:tag to pull
-# Optional: VERIFY_ATTEMPTS (default 10) and VERIFY_RETRY_SECONDS (default 30) bound the retries
-# that cover role-assignment propagation (a new AcrPull grant can take minutes to apply).
+# Optional: VERIFY_ATTEMPTS (default 20) and VERIFY_RETRY_SECONDS (default 30) bound the retries
+# that cover role-assignment propagation: a new AcrPull grant can take up to 10 minutes to apply
+# (azure-docs role-based-access-control/troubleshooting.md), and 20 x 30 s covers that, well inside
+# the run command's timeout (components/container-host.ts verifyTimeoutSeconds).
 #
 # Stdout is exactly one line, "verify: OK ..." or "verify: FAILED at <step>: <why>"; tool output goes
 # to stderr. Exit codes: 0 ok, 2 parameters, 3 cloud-init, 4 tools, 5 az login, 6 az acr login, 7 docker pull.
 set -uo pipefail
 
-ATTEMPTS=${VERIFY_ATTEMPTS:-10}
+ATTEMPTS=${VERIFY_ATTEMPTS:-20}
 RETRY_SECONDS=${VERIFY_RETRY_SECONDS:-30}
 
 fail() { # code step reason
