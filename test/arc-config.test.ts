@@ -35,6 +35,11 @@ describe("keyless:arc", () => {
     ["machine name characters", { "keyless:arc": server(2, { name: "arc_win.01" }) }, 'keyless:arc.servers[2].name: "arc_win.01" must be 1-54 letters, digits and hyphens, starting and ending with a letter or digit'],
     ["machine name length", { "keyless:arc": server(2, { name: "a".repeat(55) }) }, `keyless:arc.servers[2].name: "${"a".repeat(55)}" must be 1-54 letters, digits and hyphens, starting and ending with a letter or digit`],
     ["servicePrincipalId", { "keyless:arc": { ...arc, onboarding: { method: "service-principal", servicePrincipalId: "arc-onboarder" } }, "keyless:arcSecrets": { ...secrets, servicePrincipalSecret: "s" } }, 'keyless:arc.onboarding.servicePrincipalId: "arc-onboarder" must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)'],
+    [
+      "vault closed to the servers that read it",
+      { "keyless:keyVault": { publicNetworkAccess: "Disabled" } },
+      'keyless:keyVault.publicNetworkAccess: "Disabled" cannot be used with keyless:arc.grants.keyVault "secrets-user": the Arc servers read the vault from outside Azure, and destroy deletes the probe secret through the vault\'s data plane, neither of which works without a private endpoint (this stack creates none); keep "Enabled", or set keyless:arc.grants.keyVault: none',
+    ],
     ["onboarding method", { "keyless:arc": { ...arc, onboarding: { method: "device-code" } } }, 'keyless:arc.onboarding.method: "device-code" must be one of access-token | service-principal'],
     ["access-token with a service principal secret", { "keyless:arcSecrets": { ...secrets, servicePrincipalSecret: "s" } }, "keyless:arcSecrets.servicePrincipalSecret: [secret] must not be set with keyless:arc.onboarding.method: access-token (a long-lived secret nothing uses); remove it (pulumi config rm --path 'keyless:arcSecrets.servicePrincipalSecret') or set method: service-principal"],
     ["access-token with a servicePrincipalId", { "keyless:arc": { ...arc, onboarding: { method: "access-token", servicePrincipalId: spId } } }, `keyless:arc.onboarding.servicePrincipalId: "${spId}" is for method: service-principal only; with method: access-token the identity running \`pulumi up\` onboards`],
@@ -55,6 +60,10 @@ describe("keyless:arc", () => {
     ["missing SSH key", { "keyless:arcSecrets": { ...secrets, sshPrivateKeys: { "arc-lnx-01": "k" } } }, "keyless:arcSecrets.sshPrivateKeys.arc-lnx-02: is required for onboard: ssh server arc-lnx-02 (pulumi config set --secret --path 'keyless:arcSecrets.sshPrivateKeys.arc-lnx-02' < key)"],
   ])("%s", (_, changes, message) => {
     expect(errorsFor(changes)).toEqual([message]);
+  });
+
+  it("accepts a vault closed to public access when the servers do not read it", () => {
+    expect(errorsFor({ "keyless:keyVault": { publicNetworkAccess: "Disabled" }, "keyless:arc": { ...arc, grants: { blobContainers: ["arcupload"], keyVault: "none" } } })).toEqual([]);
   });
 
   it("onboards with an access token by default; a servicePrincipalId without method keeps meaning service-principal", () => {

@@ -46,7 +46,7 @@ export const keyVault = strictObject({
   purgeProtection: bool().default(false),
   /** Soft delete is always on; this is how long a deleted vault/secret stays recoverable. */
   softDeleteRetentionDays: intRange(7, 90).default(90),
-  /** Whether the vault's public endpoint answers (firewall rules are out of scope). */
+  /** Whether the vault's public endpoint answers (firewall rules are out of scope); Disabled needs keyless:arc.grants.keyVault none, since the Arc servers read it from outside Azure. */
   publicNetworkAccess: oneOf(["Enabled", "Disabled"]).default("Enabled"),
   /**
    * ARM's createMode. `recover` brings back a soft-deleted vault of the same name (a destroyed stack's
