@@ -3,7 +3,7 @@ import { platform } from "./parts/platform";
 // The list of parts. Each part's wiring (config -> component -> outputs) lives in parts/<part>.ts;
 // a part the stack does not enable is not even loaded. The stack outputs are what this returns.
 export default async () => {
-  const { platform: p, outputs } = platform();
+  const { platform: p, outputs } = await platform();
   const { config } = p;
   return {
     ...outputs,

@@ -1,4 +1,4 @@
-import { getClientConfigOutput, type GetClientConfigResult } from "@pulumi/azure-native/authorization/getClientConfig";
+import { getClientConfig, getClientConfigOutput, type GetClientConfigResult } from "@pulumi/azure-native/authorization/getClientConfig";
 import { Provider as AzureProvider } from "@pulumi/azure-native/provider";
 import { ResourceGroup } from "@pulumi/azure-native/resources/resourceGroup";
 import { Provider as CommandProvider } from "@pulumi/command/provider";
@@ -37,10 +37,25 @@ export interface Platform {
 }
 
 /**
+ * Stops the run when keyless:deployerObjectId names another identity than the one pulumi runs as,
+ * before any resource but the two providers is registered (an invoke runs at preview too). The
+ * deployer's grants are named by a UUID of scope, principal and role (lib/naming.ts), and the gallery
+ * app lists the deployer as its owner: another identity's `up` would replace those grants, deleting
+ * the deployer's first, and swap the app's owner.
+ */
+export async function requireDeployer(expected: string, provider: AzureProvider): Promise<void> {
+  const { objectId } = await getClientConfig({ provider });
+  if (objectId.toLowerCase() === expected.toLowerCase()) return;
+  throw new pulumi.RunError(
+    `keyless:deployerObjectId: ${JSON.stringify(expected)} deploys this stack, but pulumi is signed in as ${JSON.stringify(objectId)}; another identity would replace the deployer's role assignments (their names include the principal) and the gallery app's owner. Sign in as ${expected}, or set keyless:deployerObjectId to the stack's new deployer`,
+  );
+}
+
+/**
  * The shared platform: config, providers, resource provider registration, and the data services
  * the workloads reach with their identities (Blob storage, Key Vault, ACR) in one resource group.
  */
-export function platform(): { readonly platform: Platform; readonly outputs: Record<string, unknown> } {
+export async function platform(): Promise<{ readonly platform: Platform; readonly outputs: Record<string, unknown> }> {
   const config = loadConfig();
   const names = { workload: config.workload, environment: config.environment };
 
@@ -48,6 +63,7 @@ export function platform(): { readonly platform: Platform; readonly outputs: Rec
   const azure = new AzureProvider("azure", { location: config.location });
   const command = new CommandProvider("command");
   const providers = { providers: [azure, command] };
+  if (config.deployerObjectId !== undefined) await requireDeployer(config.deployerObjectId, azure);
 
   const client = getClientConfigOutput({ provider: azure });
   const suffix = client.subscriptionId.apply((sub) => uniqueSuffix(`${sub}/${config.project}/${config.stack}`));

@@ -83,6 +83,7 @@ describe("one message per bad key", () => {
     ["purge protection type", { "keyless:keyVault": { purgeProtection: "on" } }, 'keyless:keyVault.purgeProtection: "on" must be true or false'],
     ["public access value", { "keyless:keyVault": { publicNetworkAccess: "Open" } }, 'keyless:keyVault.publicNetworkAccess: "Open" must be one of Enabled | Disabled'],
     ["vault create mode", { "keyless:keyVault": { createMode: "restore" } }, 'keyless:keyVault.createMode: "restore" must be one of default | recover'],
+    ["deployer object id", { "keyless:deployerObjectId": "me@example.com" }, 'keyless:deployerObjectId: "me@example.com" must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)'],
     ["registry sku", { "keyless:registry": { sku: "Free" } }, 'keyless:registry.sku: "Free" must be one of Basic | Standard | Premium'],
     ["storage sku", { "keyless:storage": { sku: "Premium_LRS" } }, 'keyless:storage.sku: "Premium_LRS" must be one of Standard_LRS | Standard_ZRS | Standard_GRS | Standard_GZRS'],
     [

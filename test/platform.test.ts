@@ -1,7 +1,12 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { parse, stringify } from "yaml";
 import type { Plan } from "../tools/plan/engine";
-import { mockSubscriptionId, mockTenantId } from "../tools/plan/mocks";
-import { ofType, planStack, resource } from "./support/harness";
+import { mockDeployerObjectId, mockSubscriptionId, mockTenantId } from "../tools/plan/mocks";
+import { ofType, planProgram, planStack, resource, root, stackConfig } from "./support/harness";
 
 // The shared platform as `pulumi up -s dev` / `-s prod` would register it: exact security inputs.
 
@@ -136,5 +141,30 @@ describe("providers and protection", () => {
       keyVault: { uri: expect.stringMatching(/^https:\/\/kvkeylessdev[a-z0-9]{4}\.vault\.azure\.net\/$/) },
       registry: { loginServer: expect.stringMatching(/^crkeylessdev[a-z0-9]{4}\.azurecr\.io$/) },
     });
+  });
+});
+
+describe("keyless:deployerObjectId", () => {
+  const dev = stackConfig("dev");
+  const other = "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d";
+
+  it("runs as usual when the signed-in identity is the pinned deployer (ids compare case-insensitively)", async () => {
+    const pinned = await planProgram({ ...dev.values, "keyless:deployerObjectId": mockDeployerObjectId.toUpperCase() }, { secretKeys: dev.secretKeys });
+    const plain = await planStack("dev");
+    expect(pinned.resources.map((r) => r.urn)).toEqual(plain.resources.map((r) => r.urn));
+  });
+
+  it("stops, naming both identities and nothing else, when another identity runs pulumi (through the CLI: exit 1, no plan)", () => {
+    const doc = parse(readFileSync(join(root, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
+    doc.config["keyless:deployerObjectId"] = other;
+    const file = join(mkdtempSync(join(tmpdir(), "keyless-deployer-")), "Pulumi.pin.yaml");
+    writeFileSync(file, stringify(doc));
+    const r = spawnSync(process.execPath, [join(root, "node_modules/tsx/dist/cli.mjs"), join(root, "tools/plan/cli.ts"), "--config-file", file, "--stack", "pin", "--json"], { cwd: root, encoding: "utf8" });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe("");
+    const lines = r.stderr.trim().split("\n").filter((l) => !l.startsWith("warning: "));
+    expect(lines).toEqual([
+      `keyless:deployerObjectId: "${other}" deploys this stack, but pulumi is signed in as "${mockDeployerObjectId}"; another identity would replace the deployer's role assignments (their names include the principal) and the gallery app's owner. Sign in as ${other}, or set keyless:deployerObjectId to the stack's new deployer`,
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { bool, intRange, oneOf, pattern, strictObject, uniqueList } from "./rules";
+import { bool, guid, intRange, oneOf, pattern, strictObject, uniqueList } from "./rules";
 
 // The foundation's keys: keyless:workload, environment, tags, registerProviders, production,
 // storage, keyVault, registry. The names are a contract (README, users' stack files).
@@ -77,4 +77,11 @@ export const platformShape = {
    * does not match the principal (azure-docs role-based-access-control/role-assignments-template.md).
    */
   deployerPrincipalType: oneOf(["User", "ServicePrincipal"]).optional(),
+  /**
+   * The object id of the one identity that deploys this stack. When set, a run signed in as anyone
+   * else stops before any Azure resource is created: the deployer's role assignments are named by a UUID of
+   * scope, principal and role, and the gallery app lists the deployer as its owner, so another
+   * identity's run would replace those grants and swap the owner.
+   */
+  deployerObjectId: guid().optional(),
 };
