@@ -229,16 +229,23 @@ export class AksCluster extends pulumi.ComponentResource {
       { scope: cluster.id, principalId: args.deployer.objectId, principalType: args.deployer.principalType, role: "Azure Kubernetes Service RBAC Cluster Admin", description: "pulumi up applies the demo workload" },
       { parent: this },
     );
-    const podVmContributor = grantRole(
-      `${name}-pod-vm-contributor`,
-      { scope: nodeGroupScope, principalId: this.podIdentity.principalId, principalType: "ServicePrincipal", role: "Virtual Machine Contributor", description: "demo pod lists the node VMs" },
-      { parent: this },
+    // The demo only reads the node VMs and scale sets (scripts/aks/list-node-vms.sh: az vm list, az vmss
+    // list; the aad-pod-identity demo image lists VMs), so Reader on the node resource group, what the
+    // aad-pod-identity project's own demo grants its identity on the node resource group (Azure/aad-pod-identity
+    // docs, Demo > Standard Walkthrough: "Assign the role Reader to the identity"), not
+    // the Virtual Machine Contributor the hand-made flow grants: that role can also start, stop,
+    // redeploy and reconfigure every node. Renamed from
+    // pod-vm-contributor; the alias makes an existing stack replace that grant instead of adding one.
+    const podNodeReader = grantRole(
+      `${name}-pod-node-reader`,
+      { scope: nodeGroupScope, principalId: this.podIdentity.principalId, principalType: "ServicePrincipal", role: "Reader", description: "demo pod lists the node VMs" },
+      { parent: this, aliases: [{ name: `${name}-pod-vm-contributor` }] },
     );
 
     this.oidcIssuerUrl = cluster.oidcIssuerProfile.apply((p) => p?.issuerURL ?? "");
     const serviceAccount = demoIdentityName;
     // What the demo pod needs before it runs: its grant and, with Workload Identity, its federated credential.
-    const podWaitsFor: pulumi.Resource[] = [podVmContributor];
+    const podWaitsFor: pulumi.Resource[] = [podNodeReader];
     if (!aadPodIdentity) {
       const federation = new FederatedIdentityCredential(
         `${name}-pod-federation`,

@@ -81,9 +81,9 @@ describe("grants", () => {
     expect(g.principalType).toBe("ServicePrincipal");
   });
 
-  it("the pod identity gets Virtual Machine Contributor on the node resource group read from the cluster", () => {
-    const g = grant(wi, "aks-pod-vm-contributor");
-    expect(guidOf(g)).toBe("9980e02c-c2be-4d73-94e8-173b1dc7cf3c");
+  it("the pod identity gets Reader (it only lists the node VMs) on the node resource group read from the cluster", () => {
+    const g = grant(wi, "aks-pod-node-reader");
+    expect(guidOf(g)).toBe("acdd72a7-3385-48ef-bd42-f606fba81ae7");
     expect(g.scope).toBe(`${sub}/resourceGroups/${cluster(wi).outputs.nodeResourceGroup}`);
     expect(g.principalId).toBe(resource(wi, "azure-native:managedidentity:UserAssignedIdentity", "aks-pod-id").outputs.principalId);
   });
@@ -187,8 +187,8 @@ describe("no false waits on AKS", () => {
       const waiting = p.resources.filter((r) => transitiveDependencies(p, r.urn).has(clusterUrn)).map((r) => r.name).sort();
       expect(waiting).toEqual(
         p === wi
-          ? ["aks-cluster-access", "aks-demo", "aks-demo-ns", "aks-demo-pod", "aks-demo-script", "aks-demo-sa", "aks-deployer-cluster-admin", "aks-k8s", "aks-kubelet-acrpull", "aks-pod-federation", "aks-pod-vm-contributor"].sort()
-          : ["aks-cluster-access", "aks-demo", "aks-demo-ns", "aks-demo-pod", "aks-deployer-cluster-admin", "aks-k8s", "aks-kubelet-acrpull", "aks-pod-vm-contributor"].sort(),
+          ? ["aks-cluster-access", "aks-demo", "aks-demo-ns", "aks-demo-pod", "aks-demo-script", "aks-demo-sa", "aks-deployer-cluster-admin", "aks-k8s", "aks-kubelet-acrpull", "aks-pod-federation", "aks-pod-node-reader"].sort()
+          : ["aks-cluster-access", "aks-demo", "aks-demo-ns", "aks-demo-pod", "aks-deployer-cluster-admin", "aks-k8s", "aks-kubelet-acrpull", "aks-pod-node-reader"].sort(),
       );
     }
   });
@@ -212,8 +212,8 @@ describe("deploy readiness", () => {
   it("the demo pod waits for its identity's grant and federated credential", () => {
     const pod = resource(wi, "kubernetes:core/v1:Pod", "aks-demo-pod");
     expect(pod.dependencies).toEqual(
-      expect.arrayContaining([resource(wi, "azure-native:authorization:RoleAssignment", "aks-pod-vm-contributor").urn, resource(wi, "azure-native:managedidentity:FederatedIdentityCredential", "aks-pod-federation").urn]),
+      expect.arrayContaining([resource(wi, "azure-native:authorization:RoleAssignment", "aks-pod-node-reader").urn, resource(wi, "azure-native:managedidentity:FederatedIdentityCredential", "aks-pod-federation").urn]),
     );
-    expect(resource(aad, "kubernetes:core/v1:Pod", "aks-demo-pod").dependencies).toContain(resource(aad, "azure-native:authorization:RoleAssignment", "aks-pod-vm-contributor").urn);
+    expect(resource(aad, "kubernetes:core/v1:Pod", "aks-demo-pod").dependencies).toContain(resource(aad, "azure-native:authorization:RoleAssignment", "aks-pod-node-reader").urn);
   });
 });

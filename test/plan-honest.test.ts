@@ -96,7 +96,7 @@ describe("the dev stack's grants name every holder", async () => {
     const rows = grantRows(realistic).map((g) => `${g.workload}: ${g.workloadName} -> ${g.holder} -> ${g.role}`);
     expect(rows).toContain("VM: vm-keyless-dev -> id-keyless-dev-vm (user-assigned identity) -> AcrPull");
     expect(rows).toContain("AKS kubelet: nodes of aks-keyless-dev -> aks-keyless-dev (kubelet identity) -> AcrPull");
-    expect(rows).toContain("AKS pod: pods as demo/keyless-demo -> id-keyless-dev-pod (user-assigned identity) -> Virtual Machine Contributor");
+    expect(rows).toContain("AKS pod: pods as demo/keyless-demo -> id-keyless-dev-pod (user-assigned identity) -> Reader");
     expect(rows).toContain("deployer: pulumi up -> the deploying principal -> Azure Kubernetes Service RBAC Cluster Admin");
     expect(rows).toContain("other tenant: tenant 11111111-1111-4111-8111-111111111111 -> Image consumers (tenant 11111111-1111-4111-8111-111111111111) -> Reader");
     // A GUID only where the config names a principal (another tenant, a consumer), never a computed one.

@@ -2,7 +2,7 @@
 # Workload Identity demo (the supported successor of the hand-made AKS pod identity flow's aad-pod-identity demo): log in as the
 # pod's user-assigned identity with the federated token the AKS webhook projects into the pod, then
 # list the virtual machine scale sets and VMs of the cluster's node resource group (the identity holds
-# Virtual Machine Contributor there). Prints one line of success, or which step failed and why, and
+# Reader there). Prints one line of success, or which step failed and why, and
 # exits non-zero on failure so the pod ends Failed and `pulumi up` reports it.
 #
 # The token never appears on a command line: `--federated-token @file` makes the Azure CLI read the
@@ -64,7 +64,7 @@ if ! retry az login --service-principal --username "$AZURE_CLIENT_ID" --tenant "
 fi
 
 if ! retry az vm list --subscription "$SUBSCRIPTION_ID" --resource-group "$NODE_RESOURCE_GROUP" --query "length(@)" --output tsv; then
-  fail "list-vms" "cannot read $NODE_RESOURCE_GROUP after ${retry_seconds}s: ${out//$'\n'/ } (does the identity hold Virtual Machine Contributor there?)" 5
+  fail "list-vms" "cannot read $NODE_RESOURCE_GROUP after ${retry_seconds}s: ${out//$'\n'/ } (does the identity hold Reader there?)" 5
 fi
 vms=$out
 if ! retry az vmss list --subscription "$SUBSCRIPTION_ID" --resource-group "$NODE_RESOURCE_GROUP" --query "[].name" --output tsv; then
