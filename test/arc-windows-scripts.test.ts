@@ -27,6 +27,11 @@ describe("verify-identity.ps1 mirrors verify-identity.sh", () => {
     }
   });
 
+  it("sends the key file's contents without line breaks, on both", () => {
+    expect(sh).toContain(`tr -d '\\r\\n' <"$keyfile"`);
+    expect(ps).toContain('$key = ([string]$raw) -replace "[`r`n]", \'\'');
+  });
+
   it("fails at the same steps with the same wording", () => {
     const linux = failures(sh);
     expect(linux.length).toBeGreaterThanOrEqual(12);
@@ -52,6 +57,15 @@ describe("Windows onboarding", () => {
     expect(onboard).toContain("$settings['access-token'] = $secret");
     expect(onboard).toMatch(/'disconnect' -and \$tokenMethod\) \{[\s\S]*?& \$azcmagent disconnect --force-local-only/);
     expect(onboard).not.toMatch(/--service-principal-secret|--access-token/);
+  });
+
+  it("writes the agent's --config file as UTF-8 without a byte-order mark (azcmagent reads it as JSON)", () => {
+    const onboard = readFileSync(join(root, "scripts/arc/onboard-windows.ps1"), "utf8");
+    // Windows PowerShell 5.1's Set-Content -Encoding UTF8 and Out-File would write a BOM.
+    const code = onboard.split("\n").filter((l) => !/^\s*#/.test(l)).join("\n");
+    expect(code).not.toMatch(/Set-Content|Out-File|-Encoding/);
+    expect(onboard).toContain("[IO.File]::WriteAllText($config, ($Settings | ConvertTo-Json), (New-Object System.Text.UTF8Encoding $false))");
+    expect(onboard.match(/Write-AgentConfig (@\{|\$settings)/g)).toHaveLength(2);
   });
 
   it("the script itself does not fit cmd.exe's 8,191 characters as an encoded command", () => {

@@ -30,10 +30,15 @@ New-Item -ItemType Directory -Path $dir | Out-Null
 # Only SYSTEM and Administrators may read the directory that holds the secret.
 icacls $dir /inheritance:r /grant:r '*S-1-5-18:(OI)(CI)F' '*S-1-5-32-544:(OI)(CI)F' | Out-Null
 $config = Join-Path $dir 'azcmagent.json'
+# UTF-8 without a byte-order mark: Windows PowerShell 5.1's `Set-Content -Encoding UTF8` writes one,
+# and azcmagent (Go) reads the file as JSON, which must not start with a BOM (RFC 8259 section 8.1).
+function Write-AgentConfig([hashtable]$Settings) {
+  [IO.File]::WriteAllText($config, ($Settings | ConvertTo-Json), (New-Object System.Text.UTF8Encoding $false))
+}
 try {
   if ($Arc.Mode -eq 'disconnect') {
     if (-not (Test-Path $azcmagent)) { Write-Output 'arc-onboard: agent not installed, nothing to disconnect'; exit 0 }
-    @{ 'service-principal-id' = $Arc.ServicePrincipalId; 'service-principal-secret' = $secret } | ConvertTo-Json | Set-Content -Path $config -Encoding UTF8
+    Write-AgentConfig @{ 'service-principal-id' = $Arc.ServicePrincipalId; 'service-principal-secret' = $secret }
     # Deletes the Microsoft.HybridCompute/machines resource too, so destroy leaves no orphan.
     & $azcmagent disconnect --config $config
     if ($LASTEXITCODE -ne 0) {
@@ -60,7 +65,7 @@ try {
       'location' = $Arc.Location; 'resource-name' = $Arc.ResourceName; 'tags' = $Arc.Tags; 'cloud' = 'AzureCloud'
     }
     if ($tokenMethod) { $settings['access-token'] = $secret } else { $settings['service-principal-id'] = $Arc.ServicePrincipalId; $settings['service-principal-secret'] = $secret }
-    $settings | ConvertTo-Json | Set-Content -Path $config -Encoding UTF8
+    Write-AgentConfig $settings
     & $azcmagent connect --config $config
     if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
   }

@@ -50,9 +50,11 @@ function Get-HimdsToken([string]$Resource) {
   $item = Get-Item -LiteralPath $keyFile -Force
   if ($item.PSIsContainer -or $item.LinkType) { Fail "himds: key file $keyFile is not a regular file: refusing to read it" }
   if ($item.Length -gt 4096) { Fail "himds: key file $keyFile is $($item.Length) bytes, over the 4096 the agent writes: refusing to read it" }
-  try { $key = Get-Content -Raw -LiteralPath $keyFile } catch {
+  try { $raw = Get-Content -Raw -LiteralPath $keyFile } catch {
     Fail "himds: cannot read key file $keyFile as $env:USERNAME: run as an administrator or a member of 'Hybrid agent extension applications'"
   }
+  # Line breaks removed, as verify-identity.sh does (tr -d '\r\n'): a header value cannot carry them.
+  $key = ([string]$raw) -replace "[`r`n]", ''
   try {
     $response = Invoke-WebRequest -Method GET -Uri $uri -Headers @{ Metadata = 'true'; Authorization = "Basic $key" } -UseBasicParsing
   } catch {
