@@ -295,13 +295,17 @@ export class ArcServer extends pulumi.ComponentResource {
         {
           machineName: machine.name,
           resourceGroupName: args.resourceGroupName,
-          location: args.location,
+          // The machine's own region, as in the API's RunCommands_CreateOrUpdate example: a child of the
+          // machine, and an adopted server may be registered in another region than the stack's.
+          location: machine.location,
           runCommandName: "keyless-verify-identity",
           source: { script: linux ? arcScripts.verifyLinux : arcScripts.verifyWindows },
           parameters: linux ? parameters : parameters.map((p) => ({ ...p, name: psParameter[p.name] })),
           asyncExecution: false,
-          // The script retries for up to ~10 minutes while new grants propagate (verify-identity.sh).
-          timeoutInSeconds: 900,
+          // Blob and Key Vault each retry a 403 for up to 8 minutes while new grants propagate, on top of
+          // up to 11 requests of at most 30 s (verify-identity.sh RETRY_DELAYS, curl --max-time): 27
+          // minutes at worst for the two, so the handler does not kill the script while it waits.
+          timeoutInSeconds: 1800,
           tags: { ...args.tags },
         },
         { parent: this, dependsOn: [...onboarded, ...grants, ...(v.dependsOn ?? [])] },

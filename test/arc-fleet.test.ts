@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { arcScripts, verificationVerdict } from "../components/arc-server";
 import { blobPrefixCondition } from "../lib/blob-condition";
 import type { Plan } from "../tools/plan/engine";
-import { machineLookups, mockDeployerObjectId, mockSubscriptionId } from "../tools/plan/mocks";
+import { invokeResults, machineLookups, mockDeployerObjectId, mockSubscriptionId } from "../tools/plan/mocks";
 import { readStackConfig, secretPlaceholder } from "../tools/plan/stack-file";
 import { ofType, planProgram, resource, root, transitiveDependencies, withConfig } from "./support/harness";
 
@@ -105,13 +105,25 @@ describe("arc fleet, as pulumi up would run it", () => {
     expect(probe.outputs.name).toMatch(/^arc-probe[0-9a-f]{8}$/);
   });
 
+  it("creates each run command in its machine's own region, which an adopted server may not share with the stack", async () => {
+    const lookup = invokeResults["azure-native:hybridcompute:getMachine"];
+    invokeResults["azure-native:hybridcompute:getMachine"] = (i) => ({ ...lookup(i), location: i.machineName === "arc-win-01" ? "westeurope" : "japaneast" });
+    try {
+      const p = await plan(false);
+      expect(resource(p, "azure-native:hybridcompute:MachineRunCommand", "arc-arc-win-01-verify").inputs.location).toBe("westeurope");
+      expect(resource(p, "azure-native:hybridcompute:MachineRunCommand", "arc-arc-lnx-01-verify").inputs.location).toBe("japaneast");
+    } finally {
+      invokeResults["azure-native:hybridcompute:getMachine"] = lookup;
+    }
+  });
+
   it("verifies on each host under its own prefix, after every grant it uses, the probe secret and the onboarding", async () => {
     const p = await plan(false);
     const probe = resource(p, "azure-native:keyvault:Secret", "arc-probe");
     for (const server of ["arc-lnx-01", "arc-lnx-02", "arc-win-01"]) {
       const v = resource(p, "azure-native:hybridcompute:MachineRunCommand", `arc-${server}-verify`);
       const linux = server !== "arc-win-01";
-      expect(v.inputs).toMatchObject({ machineName: server, runCommandName: "keyless-verify-identity", asyncExecution: false, timeoutInSeconds: 900, source: { script: linux ? arcScripts.verifyLinux : arcScripts.verifyWindows } });
+      expect(v.inputs).toMatchObject({ machineName: server, runCommandName: "keyless-verify-identity", asyncExecution: false, timeoutInSeconds: 1800, location: "japaneast", source: { script: linux ? arcScripts.verifyLinux : arcScripts.verifyWindows } });
       const params = Object.fromEntries((v.inputs.parameters as { name: string; value: string }[]).map((x) => [x.name, x.value]));
       expect(params).toEqual(
         linux
