@@ -27,6 +27,13 @@ describe("verify-identity.ps1 mirrors verify-identity.sh", () => {
     }
   });
 
+  it("bounds every request at 30 s, as curl --max-time 30 does on Linux (the run command's timeout counts on it)", () => {
+    expect(sh).toContain("--max-time 30");
+    const requests = ps.match(/Invoke-(WebRequest|RestMethod) [^\n]*/g) ?? [];
+    expect(requests).toHaveLength(4);
+    for (const r of requests) expect(r).toContain("-TimeoutSec 30");
+  });
+
   it("sends the key file's contents without line breaks, on both", () => {
     expect(sh).toContain(`tr -d '\\r\\n' <"$keyfile"`);
     expect(ps).toContain('$key = ([string]$raw) -replace "[`r`n]", \'\'');

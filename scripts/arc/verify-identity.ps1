@@ -33,7 +33,7 @@ function Get-HimdsToken([string]$Resource) {
   $uri = '{0}?api-version=2020-06-01&resource={1}' -f $IdentityEndpoint, [uri]::EscapeDataString($Resource)
   $keyFile = $null
   try {
-    Invoke-WebRequest -Method GET -Uri $uri -Headers @{ Metadata = 'true' } -UseBasicParsing | Out-Null
+    Invoke-WebRequest -Method GET -Uri $uri -Headers @{ Metadata = 'true' } -UseBasicParsing -TimeoutSec 30 | Out-Null
     Fail "himds: expected a 401 challenge from $IdentityEndpoint, got a token without one"
   } catch {
     $status = Get-Status $_
@@ -56,7 +56,7 @@ function Get-HimdsToken([string]$Resource) {
   # Line breaks removed, as verify-identity.sh does (tr -d '\r\n'): a header value cannot carry them.
   $key = ([string]$raw) -replace "[`r`n]", ''
   try {
-    $response = Invoke-WebRequest -Method GET -Uri $uri -Headers @{ Metadata = 'true'; Authorization = "Basic $key" } -UseBasicParsing
+    $response = Invoke-WebRequest -Method GET -Uri $uri -Headers @{ Metadata = 'true'; Authorization = "Basic $key" } -UseBasicParsing -TimeoutSec 30
   } catch {
     $status = Get-Status $_
     if ($status -eq 401 -or $status -eq 403) { Fail "himds: the endpoint rejected the key file's contents (HTTP $status, wrong or stale secret)" }
@@ -88,7 +88,7 @@ $blobUrl = '{0}/{1}/{2}' -f $StorageAccountUrl.TrimEnd('/'), $Container, $BlobNa
 $payload = "keyless verification from $($env:COMPUTERNAME) at $((Get-Date).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ'))"
 try {
   Invoke-WithRetry {
-    Invoke-WebRequest -Method PUT -Uri $blobUrl -Body $payload -ContentType 'text/plain' -UseBasicParsing -Headers @{
+    Invoke-WebRequest -Method PUT -Uri $blobUrl -Body $payload -ContentType 'text/plain' -UseBasicParsing -TimeoutSec 30 -Headers @{
       Authorization = "Bearer $storageToken"; 'x-ms-version' = '2021-08-06'; 'x-ms-blob-type' = 'BlockBlob'
     }
   } | Out-Null
@@ -108,7 +108,7 @@ if (-not $VaultUri) {
   Write-Output "PASS himds: token for $VaultResource"
   $secretUrl = '{0}/secrets/{1}?api-version=7.4' -f $VaultUri.TrimEnd('/'), $SecretName
   try {
-    $secret = Invoke-WithRetry { Invoke-RestMethod -Method GET -Uri $secretUrl -Headers @{ Authorization = "Bearer $vaultToken" } }
+    $secret = Invoke-WithRetry { Invoke-RestMethod -Method GET -Uri $secretUrl -TimeoutSec 30 -Headers @{ Authorization = "Bearer $vaultToken" } }
   } catch {
     $status = Get-Status $_
     if ($status -eq 403) { Fail "keyvault: HTTP 403 reading secret ${SecretName}: the identity has no Key Vault Secrets User on the secret yet (still 403 after the retries), or the vault firewall blocks this host" }
