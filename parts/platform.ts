@@ -1,4 +1,4 @@
-import { getClientConfig, getClientConfigOutput, type GetClientConfigResult } from "@pulumi/azure-native/authorization/getClientConfig";
+import { getClientConfig, type GetClientConfigResult } from "@pulumi/azure-native/authorization/getClientConfig";
 import { Provider as AzureProvider } from "@pulumi/azure-native/provider";
 import { ResourceGroup } from "@pulumi/azure-native/resources/resourceGroup";
 import { Provider as CommandProvider } from "@pulumi/command/provider";
@@ -37,14 +37,12 @@ export interface Platform {
 }
 
 /**
- * Stops the run when keyless:deployerObjectId names another identity than the one pulumi runs as,
- * before any resource but the two providers is registered (an invoke runs at preview too). The
- * deployer's grants are named by a UUID of scope, principal and role (lib/naming.ts), and the gallery
- * app lists the deployer as its owner: another identity's `up` would replace those grants, deleting
- * the deployer's first, and swap the app's owner.
+ * Stops the run when keyless:deployerObjectId names another identity than the one pulumi runs as.
+ * The deployer's grants are named by a UUID of scope, principal and role (lib/naming.ts), and the
+ * gallery app lists the deployer as its owner: another identity's `up` would replace those grants,
+ * deleting the deployer's first, and swap the app's owner.
  */
-export async function requireDeployer(expected: string, provider: AzureProvider): Promise<void> {
-  const { objectId } = await getClientConfig({ provider });
+export function requireDeployer(expected: string, objectId: string): void {
   if (objectId.toLowerCase() === expected.toLowerCase()) return;
   throw new pulumi.RunError(
     `keyless:deployerObjectId: ${JSON.stringify(expected)} deploys this stack, but pulumi is signed in as ${JSON.stringify(objectId)}; another identity would replace the deployer's role assignments (their names include the principal) and the gallery app's owner. Sign in as ${expected}, or set keyless:deployerObjectId to the stack's new deployer`,
@@ -63,9 +61,12 @@ export async function platform(): Promise<{ readonly platform: Platform; readonl
   const azure = new AzureProvider("azure", { location: config.location });
   const command = new CommandProvider("command");
   const providers = { providers: [azure, command] };
-  if (config.deployerObjectId !== undefined) await requireDeployer(config.deployerObjectId, azure);
 
-  const client = getClientConfigOutput({ provider: azure });
+  // One lookup of the identity running pulumi. A pinned deployer is checked on it before any resource
+  // but the two providers is registered (an invoke runs at preview too).
+  const clientConfig = getClientConfig({ provider: azure });
+  if (config.deployerObjectId !== undefined) requireDeployer(config.deployerObjectId, (await clientConfig).objectId);
+  const client = pulumi.output(clientConfig);
   const suffix = client.subscriptionId.apply((sub) => uniqueSuffix(`${sub}/${config.project}/${config.stack}`));
 
   const registrations = new ProviderRegistrations(
