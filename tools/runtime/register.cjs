@@ -87,7 +87,7 @@ const options = {
   format: /** @type {const} */ ("cjs"),
   target: "node22",
   sourcemap: /** @type {const} */ ("inline"),
-  // The map names the .ts file without carrying a second copy of it: the code stays a third of the
+  // The map names the .ts file without carrying a second copy of it: the code is about half the
   // size (less to hash, compile and keep in memory), and Node reads the .ts file itself when it
   // prints the source line of an uncaught error (lib/internal/source_map/prepare_stack_trace.js,
   // getOriginalSource: sourcesContent, else the file the map names).
