@@ -1,9 +1,11 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { isBuiltInRoleName } from "../lib/roles";
-import { root } from "./support/harness";
+import { roleOf } from "../policy/rules";
+import { readStackConfig } from "../tools/plan/stack-file";
+import { ofType, planProgram, root } from "./support/harness";
 
 // docs/operations.md's least-privilege table names every job of the workflows that touch Azure, and
 // every role it names is one the role map knows (or the conditional RBAC administrator role).
@@ -35,5 +37,26 @@ describe("least-privilege table per workflow job", () => {
         expect(uses.slice(login).some((u) => u.startsWith("azure/use-kubelogin@")), `${file} ${name}`).toBe(true);
       }
     }
+  });
+});
+
+describe("the deploy identity's RBAC Administrator condition", () => {
+  // An operator builds the condition from this row: a role the program grants and the row leaves out
+  // makes the first `pulumi up` fail with 403 on that grant.
+  const row = section.split("\n").find((l) => l.startsWith("| Role Based Access Control Administrator, **with a condition**")) ?? "";
+  const listed = new Set((row.match(/the ones the program grants: ([^(]+)\(/)?.[1] ?? "").split(/, | and /).map((r) => r.trim()).filter(Boolean));
+  const files = [...readdirSync(root).filter((f) => /^Pulumi\..+\.yaml$/.test(f) && f !== "Pulumi.yaml"), ...readdirSync(join(root, "stacks")).map((f) => `stacks/${f}`)].sort();
+
+  it("lists built-in role names only", () => {
+    expect(listed.size).toBeGreaterThan(5);
+    for (const r of listed) expect(isBuiltInRoleName(r), r).toBe(true);
+  });
+
+  it.each(files)("names every role %s grants (if any)", async (file) => {
+    const c = readStackConfig(join(root, file));
+    const stack = file.replace(/^stacks\//, "").replace(/^Pulumi\./, "").replace(/\.yaml$/, "");
+    const plan = await planProgram(c.values, { stack, secretKeys: c.secretKeys });
+    const granted = ofType(plan, "azure-native:authorization:RoleAssignment").map((a) => roleOf(a.inputs.roleDefinitionId));
+    for (const role of granted) expect(role !== undefined && listed.has(role), `${file}: ${role}`).toBe(true);
   });
 });
