@@ -52,14 +52,24 @@ export const cmdExeLimit = 8191;
 /**
  * The stack's verdict on a verification run command: its output when the script passed; otherwise an
  * error that fails `pulumi up` and says how to run the check again. A run command through ARM succeeds
- * as a resource even when its script exits non-zero, so the exit code is checked here.
+ * as a resource even when its script exits non-zero, so the exit code is checked here. A run command
+ * that came back without an instance view (RunCommands_Get returns one; a create response need not)
+ * is not a pass: `pulumi up` warns that the result is unknown and says where to read it.
  */
 export function verificationVerdict(
   machineName: string,
   urn: string,
   iv: { exitCode?: number; output?: string; error?: string; executionState?: string } | undefined,
+  dryRun: boolean = pulumi.runtime.isDryRun(),
 ): { exitCode?: number; output?: string; error?: string } | undefined {
-  if (iv === undefined) return undefined;
+  if (iv === undefined) {
+    if (!dryRun) {
+      pulumi.log.warn(
+        `Arc verification on ${machineName}: Azure returned no result for the run command, so whether the check passed is unknown; read it with az connectedmachine run-command show --machine-name ${machineName} --resource-group <arc group> --name keyless-verify-identity, or run it again: pulumi up --replace '${urn}'`,
+      );
+    }
+    return undefined;
+  }
   if (iv.exitCode !== 0) {
     const why = (iv.error ?? "").trim().split("\n").filter((l) => l.startsWith("FAIL ")).join("; ") || `exit code ${iv.exitCode ?? "unknown"}, state ${iv.executionState ?? "unknown"}`;
     throw new pulumi.RunError(
@@ -137,8 +147,8 @@ export interface ArcServerArgs {
 }
 
 /**
- * One Azure Arc-enabled server: (for onboard: ssh) the agent installed and connected over SSH with a
- * service principal, disconnected again on destroy; its system-assigned identity read from ARM once
+ * One Azure Arc-enabled server: (for onboard: ssh) the agent installed and connected over SSH with the
+ * deployer's short-lived token or a service principal, disconnected again on destroy; its system-assigned identity read from ARM once
  * it exists; data-plane grants for that identity; and a run command through ARM that proves on the
  * host that the identity reaches Blob storage and Key Vault.
  */
@@ -308,7 +318,10 @@ export class ArcServer extends pulumi.ComponentResource {
           timeoutInSeconds: 1800,
           tags: { ...args.tags },
         },
-        { parent: this, dependsOn: [...onboarded, ...grants, ...(v.dependsOn ?? [])] },
+        // Re-run with `pulumi up --replace` (the failure message says so): the name is fixed and
+        // azure-native refuses to create a run command that exists ("cannot create already existing
+        // resource", provider.go), so the old one goes first (policy/readiness.ts keyless-readiness-rerun-replace).
+        { parent: this, dependsOn: [...onboarded, ...grants, ...(v.dependsOn ?? [])], deleteBeforeReplace: true },
       );
     }
     // One apply on the instance view, the URN (known from registration on, at preview too, and of the

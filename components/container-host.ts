@@ -278,9 +278,11 @@ export class ContainerHost extends pulumi.ComponentResource {
       },
       {
         ...child,
-        // ARM refuses to change these after creation (Compute API OSProfile docs); the name is fixed,
-        // so the old VM must go before the new one comes.
-        replaceOnChanges: ["osProfile.customData", "osProfile.adminUsername", "osProfile.computerName", "storageProfile.imageReference"],
+        // ARM refuses to change these after creation (Compute API OSProfile docs; a new SSH key or
+        // password setting fails with PropertyChangeNotAllowed "Changing property
+        // 'linuxConfiguration.ssh.publicKeys' is not allowed", Azure/azure-quickstart-templates#5442);
+        // the name is fixed, so the old VM must go before the new one comes.
+        replaceOnChanges: ["osProfile.customData", "osProfile.adminUsername", "osProfile.computerName", "osProfile.linuxConfiguration", "storageProfile.imageReference"],
         deleteBeforeReplace: true,
       },
     );
@@ -325,8 +327,11 @@ export class ContainerHost extends pulumi.ComponentResource {
         treatFailureAsDeploymentFailure: true,
         tags,
       },
-      // The grant lives in the identity component: waiting on it waits on the grant.
-      { ...child, dependsOn: [imported, this.identity, vm] },
+      // The grant lives in the identity component: waiting on it waits on the grant. Re-run with
+      // `pulumi up --replace` (docs/vm.md): the run command's name is fixed and azure-native refuses to
+      // create one that exists ("cannot create already existing resource", provider.go), so the old
+      // one goes first (policy/readiness.ts keyless-readiness-rerun-replace).
+      { ...child, dependsOn: [imported, this.identity, vm], deleteBeforeReplace: true },
     );
 
     // The PUT response carries no output; read it back with $expand=instanceView once the command ran.

@@ -24,6 +24,8 @@ export interface GraphResource {
   readonly outputs?: Record<string, unknown>;
   /** URNs it waits on: explicit dependsOn and those its inputs carry. */
   readonly dependencies: readonly string[];
+  /** A replacement deletes the old resource first (the deleteBeforeReplace option). */
+  readonly deleteBeforeReplace?: boolean;
 }
 
 export interface ReadinessRule {
@@ -75,6 +77,9 @@ export class Graph {
     return this.resources.filter((r) => r.type === type);
   }
 }
+
+/** Run commands whose docs and failure message tell users to re-run them with `pulumi up --replace`. */
+const rerunByReplace = new Set(["azure-native:hybridcompute:MachineRunCommand", "azure-native:compute:VirtualMachineRunCommandByVirtualMachine"]);
 
 /** Type token of the component a resource belongs to, from its URN (`parent$child` qualified type). */
 export function parentTypeOf(urn: string): string | undefined {
@@ -266,6 +271,15 @@ export const readinessRules: readonly ReadinessRule[] = [
       });
     },
   },
+  {
+    name: "keyless-readiness-rerun-replace",
+    description:
+      "A check re-run with `pulumi up --replace` (a run command with a fixed name, as its error message and docs say) is deleted before its replacement is created: by default the engine creates the replacement first, and azure-native refuses to create a resource that already exists (pulumi-azure-native provider.go, \"cannot create already existing resource\").",
+    check: (graph) =>
+      graph.resources
+        .filter((r) => rerunByReplace.has(r.type) && r.deleteBeforeReplace !== true)
+        .map((r) => ({ urn: r.urn, message: "is re-run with `pulumi up --replace` but lacks deleteBeforeReplace: the replacement, created first under the same name, fails with \"cannot create already existing resource\"" })),
+  },
 ];
 
 export interface ReadinessViolation {
@@ -301,6 +315,7 @@ export function toStackPolicy(rule: ReadinessRule): StackValidationPolicy {
         inputs: r.props,
         outputs: r.props,
         dependencies: r.dependencies.map((d) => d.urn),
+        deleteBeforeReplace: r.opts.deleteBeforeReplace === true,
       }));
       for (const v of rule.check(new Graph(resources))) reportViolation(v.message, v.urn);
     },

@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import * as pulumi from "@pulumi/pulumi";
+import { describe, expect, it, vi } from "vitest";
 import { arcScripts, verificationVerdict } from "../components/arc-server";
 import { blobPrefixCondition } from "../lib/blob-condition";
 import type { Plan } from "../tools/plan/engine";
@@ -188,6 +189,23 @@ describe("the verification's verdict", () => {
 
   it("passes the result through when the script passed; unknown until it ran", () => {
     expect(verificationVerdict("arc-lnx-01", urn, { exitCode: 0, output: "keyless-verify: OK\n", error: "" })).toEqual({ exitCode: 0, output: "keyless-verify: OK\n", error: "" });
-    expect(verificationVerdict("arc-lnx-01", urn, undefined)).toBeUndefined();
+    expect(verificationVerdict("arc-lnx-01", urn, undefined, true)).toBeUndefined();
+  });
+
+  it("warns, and does not pass, when pulumi up gets no result back", () => {
+    const warn = vi.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
+    try {
+      expect(verificationVerdict("arc-lnx-01", urn, undefined, false)).toBeUndefined();
+      expect(warn.mock.calls.map((c) => c[0])).toEqual([
+        `Arc verification on arc-lnx-01: Azure returned no result for the run command, so whether the check passed is unknown; read it with az connectedmachine run-command show --machine-name arc-lnx-01 --resource-group <arc group> --name keyless-verify-identity, or run it again: pulumi up --replace '${urn}'`,
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it("can be run again with pulumi up --replace: the old run command of the same name goes first", async () => {
+    const p = await plan(false);
+    for (const v of ofType(p, "azure-native:hybridcompute:MachineRunCommand")) expect(v.deleteBeforeReplace, v.name).toBe(true);
   });
 });

@@ -57,6 +57,12 @@ describe("the VM", () => {
     });
   });
 
+  it("is replaced, the old one deleted first, when an input ARM cannot change is changed (a new SSH key among them)", () => {
+    const vm = resource(plan, T.vm, "vm-vm");
+    expect(vm.deleteBeforeReplace).toBe(true);
+    expect(vm.replaceOnChanges).toEqual(["osProfile.adminUsername", "osProfile.computerName", "osProfile.customData", "osProfile.linuxConfiguration", "storageProfile.imageReference"]);
+  });
+
   it("boots cloud-init from scripts/vm/cloud-init.yaml", () => {
     const os = resource(plan, T.vm, "vm-vm").inputs.osProfile as Record<string, string>;
     expect(Buffer.from(os.customData, "base64").toString("utf8")).toBe(readFileSync(cloudInitPath, "utf8"));
@@ -152,6 +158,10 @@ describe("the verification", () => {
       timeoutInSeconds: 1800,
     });
     expect(run.inputs).not.toHaveProperty("protectedParameters");
+  });
+
+  it("can be re-run with pulumi up --replace: the old run command of the same name goes first", () => {
+    expect(resource(plan, T.run, "vm-verify").deleteBeforeReplace).toBe(true);
   });
 
   it("waits for the import, the AcrPull grant and the VM", () => {

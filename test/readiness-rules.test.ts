@@ -40,7 +40,7 @@ function fixture(): Map<string, R> {
   const vmId = r(["keyless:vm:ContainerHost", "azure-native:managedidentity:UserAssignedIdentity"], "vm-id", {}, [rMi.urn], { principalId: "pid-2" });
   const vmGrant = r(["keyless:vm:ContainerHost", "azure-native:authorization:RoleAssignment"], "vm-acrpull", { principalId: "pid-2", principalType: "ServicePrincipal", roleDefinitionId: roleDefinitionId("s", "AcrPull") }, [vmId.urn]);
   const vm = r(["keyless:vm:ContainerHost", "azure-native:compute:VirtualMachine"], "vm", {}, [vmId.urn, rCompute.urn]);
-  const check = r(["keyless:vm:ContainerHost", "azure-native:compute:VirtualMachineRunCommandByVirtualMachine"], "vm-verify", {}, [vm.urn, vmGrant.urn, rCompute.urn]);
+  const check = { ...r(["keyless:vm:ContainerHost", "azure-native:compute:VirtualMachineRunCommandByVirtualMachine"], "vm-verify", {}, [vm.urn, vmGrant.urn, rCompute.urn]), deleteBeforeReplace: true };
   return new Map([rStorage, rCs, rMi, rCompute, rNetwork, st, identity, feature, cluster, admin, kubeletGrant, podGrant, fic, gate, ns, sa, pod, vmId, vmGrant, vm, check].map((x) => [x.name, x]));
 }
 
@@ -110,6 +110,21 @@ describe("readiness rules", () => {
       const m = fixture();
       for (const k of [...m.keys()]) if (k.startsWith("reg-")) m.delete(k);
       expect(violations(m).filter(([r0]) => r0 === rule)).toEqual([]);
+    });
+  });
+
+  describe("keyless-readiness-rerun-replace", () => {
+    const rule = "keyless-readiness-rerun-replace";
+    const message = 'is re-run with `pulumi up --replace` but lacks deleteBeforeReplace: the replacement, created first under the same name, fails with "cannot create already existing resource"';
+    it("a VM run command created before its old one is deleted", () => {
+      const m = fixture();
+      m.set("vm-verify", { ...(m.get("vm-verify") as R), deleteBeforeReplace: false });
+      expect(violations(m)).toEqual([[rule, "vm-verify", message]]);
+    });
+    it("an Arc run command without the option", () => {
+      const m = fixture();
+      m.set("arc-verify", r(["keyless:arc:ArcServer", "azure-native:hybridcompute:MachineRunCommand"], "arc-verify"));
+      expect(violations(m).filter(([r0]) => r0 === rule)).toEqual([[rule, "arc-verify", message]]);
     });
   });
 

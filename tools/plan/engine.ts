@@ -23,6 +23,10 @@ export interface PlannedResource {
   readonly outputs: Record<string, unknown>;
   /** Per input key, the URNs its value came from (what the engine calls property dependencies). */
   readonly propertyDependencies?: Record<string, string[]>;
+  /** A replacement deletes the old resource first (the deleteBeforeReplace option); the engine's default creates the new one first. */
+  readonly deleteBeforeReplace?: boolean;
+  /** Inputs whose change replaces the resource instead of updating it (the replaceOnChanges option). */
+  readonly replaceOnChanges?: string[];
 }
 
 export interface Plan {
@@ -152,6 +156,8 @@ interface Recorded {
   secretOutputs: string[];
   propertyDependencies: Record<string, string[]>;
   ignoreChanges: string[];
+  deleteBeforeReplace: boolean;
+  replaceOnChanges: string[];
 }
 
 let running = false;
@@ -200,6 +206,8 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
         rawInputs: req.getObject()?.toJavaScript() ?? {},
         secretOutputs: req.getAdditionalsecretoutputsList(),
         ignoreChanges: req.getIgnorechangesList?.() ?? [],
+        deleteBeforeReplace: req.getDeletebeforereplace?.() === true,
+        replaceOnChanges: req.getReplaceonchangesList?.() ?? [],
         propertyDependencies: Object.fromEntries(Object.keys(propertyDependencies).sort().map((k) => [k, propertyDependencies[k]])),
       });
       return register(req, callback);
@@ -251,10 +259,17 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
     sets.secrets.delete(UNKNOWN);
     const secrets = new Matcher(sets.secrets);
     const resources: PlannedResource[] = recorded.map((r, i) => {
-      const { rawInputs: _raw, secretOutputs: _secretOutputs, ignoreChanges: _ignoreChanges, propertyDependencies, ...rest } = r;
+      const { rawInputs: _raw, secretOutputs: _secretOutputs, ignoreChanges: _ignoreChanges, deleteBeforeReplace, replaceOnChanges, propertyDependencies, ...rest } = r;
       const outputs = redact(cleanedOutputs[i], secrets) as Record<string, unknown>;
       for (const k of Object.keys(outputs)) if (r.secretOutputs.includes(k) || inputs[i][k] === SECRET) outputs[k] = SECRET;
-      return { ...rest, inputs: redact(inputs[i], secrets) as Record<string, unknown>, outputs, propertyDependencies };
+      return {
+        ...rest,
+        inputs: redact(inputs[i], secrets) as Record<string, unknown>,
+        outputs,
+        propertyDependencies,
+        deleteBeforeReplace,
+        replaceOnChanges: [...replaceOnChanges].sort(),
+      };
     });
     const outputs = redact(stackOutputs, secrets) as Record<string, unknown>;
     resources.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));

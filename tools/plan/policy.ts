@@ -20,6 +20,8 @@ export interface CheckedResource {
   readonly parent?: string;
   readonly provider?: string;
   readonly outputs?: Record<string, unknown>;
+  /** A replacement deletes the old resource first (the deleteBeforeReplace option). */
+  readonly deleteBeforeReplace?: boolean;
 }
 
 /** Policy pack config in `pulumi preview --policy-pack-config` form: policy name -> its properties. */
