@@ -3,6 +3,7 @@ import { Application } from "@pulumi/azuread/application";
 import { ApplicationFederatedIdentityCredential } from "@pulumi/azuread/applicationFederatedIdentityCredential";
 import { ServicePrincipal } from "@pulumi/azuread/servicePrincipal";
 import { entraIssuerTenant, type FederatedCredentialConfig } from "../lib/config/gallery";
+import { consentRedirectUri } from "../lib/gallery-consumer";
 import { grantRole } from "./role-assignment";
 
 export interface GalleryAppRegistrationArgs {
@@ -55,6 +56,9 @@ export class GalleryAppRegistration extends pulumi.ComponentResource {
         // silently duplicating the registration.
         preventDuplicateNames: true,
         description: "Reads the Keyless image gallery from other tenants; signed in to with federated credentials only",
+        // The consumer's admin consent URL needs a reply URL the app registers (AADSTS500113
+        // otherwise); the one Microsoft's cross-tenant gallery flow uses (lib/gallery-consumer.ts).
+        web: { redirectUris: [consentRedirectUri] },
       },
       // The provider returns only once the new application can be read back (it polls Graph for
       // replication: hashicorp/terraform-provider-azuread, application resource, "Waiting for

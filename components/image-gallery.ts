@@ -80,14 +80,24 @@ export class ImageGallery extends pulumi.ComponentResource {
         resourceGroupName: group.name,
         location: args.location,
         description: "Keyless VM images shared with other tenants",
-        // Direct sharing needs a gallery created with permissions Groups; the property cannot be
-        // changed on an existing gallery (azure-compute-docs virtual-machines/share-gallery-direct.md,
-        // "Prerequisites"), so turning direct sharing on later means recreating the gallery.
+        // Direct sharing needs a gallery created with permissions Groups.
         sharingProfile: args.direct ? { permissions: GallerySharingPermissionTypes.Groups } : undefined,
         tags,
       },
-      // Waits for the Microsoft.Compute registration the caller passes in; definitions and versions follow the gallery.
-      { parent: this, dependsOn: opts?.dependsOn },
+      {
+        parent: this,
+        // Waits for the Microsoft.Compute registration the caller passes in; definitions and versions follow the gallery.
+        dependsOn: opts?.dependsOn,
+        // "You can't use an existing gallery, and the property can't currently be updated"
+        // (azure-compute-docs virtual-machines/share-gallery-direct.md, "Prerequisites"): turning
+        // direct sharing on or off replaces the gallery instead of an update Azure refuses. Its name
+        // is fixed and azure-native refuses to create a resource that exists ("cannot create already
+        // existing resource", provider.go), so the old gallery goes first. Its definitions, versions
+        // and grants name it in inputs that force their replacement, so Pulumi deletes them before
+        // it (pulumi/pulumi step_generator.go, calculateDependentReplacements) and recreates them.
+        replaceOnChanges: ["sharingProfile"],
+        deleteBeforeReplace: true,
+      },
     );
 
     this.imageIds = {};

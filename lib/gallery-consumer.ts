@@ -12,6 +12,15 @@ export interface ConsumerGallery {
   readonly sharedGalleryUniqueName: pulumi.Output<string | undefined>;
 }
 
+/**
+ * The multi-tenant app's one reply URL, where the browser lands after admin consent. Microsoft's
+ * cross-tenant gallery app flow registers the same (azure-compute-docs
+ * virtual-machines/share-images-across-tenants.md, "Create the app registration"). /adminconsent
+ * answers with admin_consent=True&tenant=... and no authorization code (auth-v2-service.md,
+ * "Response"), so no code or token reaches that page.
+ */
+export const consentRedirectUri = "https://www.microsoft.com/";
+
 /** The multi-tenant app's outputs the app-registration steps are built from. */
 export interface ConsumerApp {
   /** Application (client) id. */
@@ -24,7 +33,9 @@ export interface ConsumerApp {
  * The consuming tenant's steps to create a VM from one image as the multi-tenant app, in order.
  * 1. Provision the app in their tenant: tenant-wide admin consent, opened by an administrator
  *    (entra identity/enterprise-apps/grant-admin-consent.md, the /adminconsent URL; docs/gallery.md
- *    gives `az ad sp create --id` as the equivalent).
+ *    gives `az ad sp create --id` as the equivalent). redirect_uri is required there and must be one
+ *    the app registers, URL-encoded (microsoft-graph-docs concepts/auth-v2-service.md, "Request
+ *    administrator consent"); an app with no reply URL gets AADSTS500113 instead.
  * 2. Signed in to their tenant as someone who may assign roles there, a role for the app's service
  *    principal on their resource group: Virtual Machine Contributor
  *    manages VMs, NICs and disks and joins existing subnets, NSGs and public IPs, without creating
@@ -40,7 +51,7 @@ export interface ConsumerApp {
 export function appRegistrationSteps(clientId: string, publisherTenantId: string, imageRef: string, login: string): string[] {
   const token = "@<federated token file>";
   return [
-    `https://login.microsoftonline.com/<your tenant id>/adminconsent?client_id=${clientId}`,
+    `https://login.microsoftonline.com/<your tenant id>/adminconsent?client_id=${clientId}&redirect_uri=${encodeURIComponent(consentRedirectUri)}`,
     "az login --tenant <your tenant id>",
     `az role assignment create --assignee-object-id "$(az ad sp show --id ${clientId} --query id --output tsv)" --assignee-principal-type ServicePrincipal --role "Virtual Machine Contributor" --scope /subscriptions/<your subscription id>/resourceGroups/<your-rg>`,
     "az account clear",

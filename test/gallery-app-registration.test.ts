@@ -38,6 +38,8 @@ describe("the application and its service principal", () => {
       owners: [mockDeployerObjectId],
       preventDuplicateNames: true,
       description: "Reads the Keyless image gallery from other tenants; signed in to with federated credentials only",
+      // The one reply URL: where admin consent sends the browser (no implicit grant, no other platform).
+      web: { redirectUris: ["https://www.microsoft.com/"] },
     });
   });
 
@@ -60,6 +62,8 @@ describe("federated identity credentials instead of a secret", () => {
     const app = resource(plan, T.app, "gallery-app-app");
     const appId = app.outputs.id;
     expect(appId).toMatch(/^\/applications\/[0-9a-f-]{36}$/);
+    // One credential: every credential of the app is the same identity with the same rights.
+    expect(ofType(plan, T.fic).map((f) => f.name)).toEqual(["gallery-app-fic-fabrikam-ci"]);
     expect(resource(plan, T.fic, "gallery-app-fic-fabrikam-ci").inputs).toEqual({
       applicationId: appId,
       displayName: "fabrikam-ci",
@@ -68,18 +72,20 @@ describe("federated identity credentials instead of a secret", () => {
       audiences: ["api://AzureADTokenExchange"],
       description: "Fabrikam's infra repository, prod environment",
     });
-    expect(resource(plan, T.fic, "gallery-app-fic-fabrikam-pr").inputs).toEqual({
-      applicationId: appId,
-      displayName: "fabrikam-pr",
-      issuer: "https://token.actions.githubusercontent.com",
-      subject: "repo:fabrikam/infra:pull_request",
-      audiences: ["api://AzureADTokenExchange"],
-    });
   });
 
-  it("creates the credentials one after another", () => {
-    const first = resource(plan, T.fic, "gallery-app-fic-fabrikam-ci");
-    const second = resource(plan, T.fic, "gallery-app-fic-fabrikam-pr");
+  it("creates the credentials one after another", async () => {
+    const g = JSON.parse(stackFile.values["keyless:gallery"]);
+    const ci = g.sharing.appRegistration.federatedCredentials[0];
+    const staging = { name: "fabrikam-staging", issuer: ci.issuer, subject: "repo:fabrikam/infra:environment:staging" };
+    const values = withConfig(stackFile.values, {
+      "azure-native:tenantId": mockTenantId,
+      "keyless:gallery": { ...g, sharing: { appRegistration: { ...g.sharing.appRegistration, federatedCredentials: [ci, staging] } } },
+    });
+    const two = await planProgram(values, { stack: "gallery-app" });
+    const first = resource(two, T.fic, "gallery-app-fic-fabrikam-ci");
+    const second = resource(two, T.fic, "gallery-app-fic-fabrikam-staging");
+    expect(second.inputs).toEqual({ applicationId: resource(two, T.app, "gallery-app-app").outputs.id, displayName: "fabrikam-staging", issuer: ci.issuer, subject: staging.subject, audiences: ["api://AzureADTokenExchange"] });
     expect(second.dependencies).toContain(first.urn);
     expect(first.dependencies).not.toContain(second.urn);
   });
@@ -145,7 +151,7 @@ describe("what the plan says and outputs", () => {
     const gallery = plan.outputs.gallery as Record<string, any>;
     expect(gallery.appRegistration).toEqual({ clientId, servicePrincipalObjectId: sp.outputs.objectId, tenantId: mockTenantId });
     expect(gallery.consumerSteps["ubuntu-golden"].appRegistration).toEqual([
-      `https://login.microsoftonline.com/<your tenant id>/adminconsent?client_id=${clientId}`,
+      `https://login.microsoftonline.com/<your tenant id>/adminconsent?client_id=${clientId}&redirect_uri=https%3A%2F%2Fwww.microsoft.com%2F`,
       "az login --tenant <your tenant id>",
       `az role assignment create --assignee-object-id "$(az ad sp show --id ${clientId} --query id --output tsv)" --assignee-principal-type ServicePrincipal --role "Virtual Machine Contributor" --scope /subscriptions/<your subscription id>/resourceGroups/<your-rg>`,
       "az account clear",

@@ -10,6 +10,7 @@ const dev = stackConfig("dev").values;
 const g = JSON.parse(dev["keyless:gallery"]);
 const lh = g.sharing.lighthouse;
 const jit = { principalId: lh.authorizations[0].principalId, principalIdDisplayName: "JIT admins" };
+const jit2 = { principalId: lh.authorizations[1].principalId, principalIdDisplayName: "JIT operators" };
 
 function errorsFor(changes: Record<string, unknown>): readonly string[] {
   const r = parseConfig({ values: withConfig(dev, changes), secretKeys: new Set(devSecretKeys(dev)), project: "keyless", stack: "dev" });
@@ -40,6 +41,18 @@ describe("keyless:gallery accepted", () => {
     expect(errorsFor(withSecondAuth({ role: "Reader" }))).toEqual([]);
     expect(errorsFor(withSecondAuth({ role: "Managed Services Registration assignment Delete Role" }))).toEqual([]);
     expect(errorsFor(withLighthouse({ eligibleAuthorizations: [{ ...jit, role: "Compute Gallery Image Reader", maximumActivationDuration: "PT1H30M" }] }))).toEqual([]);
+    // One role, one access policy (the default PT8H/Azure written out or not); another role may differ.
+    expect(
+      errorsFor(
+        withLighthouse({
+          eligibleAuthorizations: [
+            { ...jit, role: "Reader" },
+            { ...jit2, role: "Reader", maximumActivationDuration: "PT8H", multiFactorAuth: "Azure" },
+            { ...jit2, role: "Compute Gallery Image Reader", maximumActivationDuration: "PT1H", multiFactorAuth: "None" },
+          ],
+        }),
+      ),
+    ).toEqual([]);
   });
 
   it("reads the app registration with its default audience", () => {
@@ -127,6 +140,25 @@ describe("keyless:gallery refused, one message each", () => {
       "JIT duration",
       withLighthouse({ eligibleAuthorizations: [{ ...jit, role: "Reader", maximumActivationDuration: "PT9H" }] }),
       'keyless:gallery.sharing.lighthouse.eligibleAuthorizations[0].maximumActivationDuration: "PT9H" must be an ISO 8601 duration from PT30M to PT8H, such as PT4H or PT1H30M',
+    ],
+    [
+      "JIT same role, another duration",
+      withLighthouse({ eligibleAuthorizations: [{ ...jit, role: "Reader" }, { ...jit2, role: "Reader", maximumActivationDuration: "PT4H" }] }),
+      'keyless:gallery.sharing.lighthouse.eligibleAuthorizations[1].maximumActivationDuration: "PT4H" is refused by Azure Lighthouse (authorization 1, "JIT operators"): eligible authorizations with the same role must have the same access policy, and authorization 0 ("JIT admins") has Reader with maximumActivationDuration "PT8H"',
+    ],
+    [
+      "JIT same role, MFA on one only (two values, one message each)",
+      withLighthouse({
+        eligibleAuthorizations: [
+          { ...jit, role: "Compute Gallery Image Reader", maximumActivationDuration: "PT1H" },
+          { ...jit2, role: "Reader" },
+          { ...jit2, principalIdDisplayName: "JIT auditors", role: "Compute Gallery Image Reader", maximumActivationDuration: "PT2H", multiFactorAuth: "None" },
+        ],
+      }),
+      [
+        'keyless:gallery.sharing.lighthouse.eligibleAuthorizations[2].maximumActivationDuration: "PT2H" is refused by Azure Lighthouse (authorization 2, "JIT auditors"): eligible authorizations with the same role must have the same access policy, and authorization 0 ("JIT admins") has Compute Gallery Image Reader with maximumActivationDuration "PT1H"',
+        'keyless:gallery.sharing.lighthouse.eligibleAuthorizations[2].multiFactorAuth: "None" is refused by Azure Lighthouse (authorization 2, "JIT auditors"): eligible authorizations with the same role must have the same access policy, and authorization 0 ("JIT admins") has Compute Gallery Image Reader with multiFactorAuth "Azure"',
+      ],
     ],
     ["image name", withGallery({ images: [{ ...g.images[0], name: "-bad" }] }), 'keyless:gallery.images[0].name: "-bad" must be 1-80 letters, digits, underscores, hyphens and periods, starting and ending with a letter or digit'],
     ["image name too long", withGallery({ images: [{ ...g.images[0], name: "a".repeat(81) }] }), `keyless:gallery.images[0].name: "${"a".repeat(81)}" must be 1-80 letters, digits, underscores, hyphens and periods, starting and ending with a letter or digit`],

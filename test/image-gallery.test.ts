@@ -137,6 +137,22 @@ describe("ImageGallery options", () => {
     });
   });
 
+  it("replaces the gallery, old one first, when direct sharing is turned on or off (Azure cannot update it)", async () => {
+    const plan = (direct?: { tenants: string[]; subscriptions: string[] }) =>
+      planInline(() => {
+        new ImageGallery(
+          "g",
+          { resourceGroupName: "rg-g", galleryName: "gal_g", location: "japaneast", subscriptionId: mockSubscriptionId, images: [], rbac: [], direct, tags: {} },
+          { providers: [new AzureProvider("azure", { location: "japaneast" }), new CommandProvider("command")] },
+        );
+      });
+    for (const p of [await plan(), await plan({ tenants: ["55555555-5555-4555-8555-555555555555"], subscriptions: [] })]) {
+      expect(resource(p, "azure-native:compute:Gallery", "g-gallery")).toMatchObject({ replaceOnChanges: ["sharingProfile"], deleteBeforeReplace: true });
+      // The group is never replaced on the gallery's account.
+      expect(resource(p, "azure-native:resources:ResourceGroup", "g-rg")).toMatchObject({ replaceOnChanges: [], deleteBeforeReplace: false });
+    }
+  });
+
   it("plans nothing of the gallery when keyless:gallery is absent", async () => {
     const plan = await planProgram(withConfig(stackConfig("dev").values, { "keyless:gallery": undefined }));
     expect(plan.resources.filter((r) => r.urn.includes("keyless:gallery:") || r.type.includes(":managedservices:") || r.type.startsWith("azure-native:compute:Galler"))).toEqual([]);

@@ -82,6 +82,12 @@ const authorization = strictObject({
 });
 
 const eligibleAuthorization = strictObject({
+  /**
+   * Object id of a user or group in the managing tenant, never a service principal: "there's
+   * currently no way for a service principal account to elevate its access" (azure-docs
+   * lighthouse/how-to/create-eligible-authorizations.md, "User"). Only a GUID reaches the config,
+   * so this is documented (docs/gallery.md), not checked.
+   */
   principalId: guid(),
   principalIdDisplayName: displayName,
   role: roleName,
@@ -117,6 +123,33 @@ function refuseRoles(list: readonly Auth[], ctx: z.RefinementCtx, eligible: bool
   });
 }
 
+/**
+ * "If you include multiple eligible authorizations that use the same role, each of the eligible
+ * authorizations must have the same access policy settings" (create-eligible-authorizations.md,
+ * "Role"): a later authorization with a role already listed must repeat the first one's
+ * maximumActivationDuration and multiFactorAuth (keyless sets no approvers).
+ */
+function refuseMixedPolicies(list: readonly z.output<typeof eligibleAuthorization>[], ctx: z.RefinementCtx) {
+  const first = new Map<BuiltInRoleName, number>();
+  list.forEach((a, i) => {
+    const j = first.get(a.role);
+    if (j === undefined) {
+      first.set(a.role, i);
+      return;
+    }
+    const f = list[j];
+    for (const key of ["maximumActivationDuration", "multiFactorAuth"] as const) {
+      if (a[key] === f[key]) continue;
+      ctx.addIssue({
+        code: "custom",
+        path: [i, key],
+        input: a[key],
+        message: `is refused by Azure Lighthouse (authorization ${i}, ${JSON.stringify(a.principalIdDisplayName)}): eligible authorizations with the same role must have the same access policy, and authorization ${j} (${JSON.stringify(f.principalIdDisplayName)}) has ${a.role} with ${key} ${JSON.stringify(f[key])}`,
+      });
+    }
+  });
+}
+
 export const lighthouse = strictObject({
   /** Offer name shown on both sides (Service providers / My customers). */
   offerName: pattern(/^.{1,200}$/, "1-200 characters"),
@@ -125,7 +158,13 @@ export const lighthouse = strictObject({
   managedByTenantId: guid(),
   authorizations: z.array(authorization, { error: "must be a list of authorizations" }).min(1, { error: "must list at least one authorization" }).superRefine((l, ctx) => refuseRoles(l, ctx, false)),
   /** Just-in-time authorizations (Entra ID P2 in the managing tenant). */
-  eligibleAuthorizations: z.array(eligibleAuthorization, { error: "must be a list of eligible authorizations" }).default([]).superRefine((l, ctx) => refuseRoles(l, ctx, true)),
+  eligibleAuthorizations: z
+    .array(eligibleAuthorization, { error: "must be a list of eligible authorizations" })
+    .default([])
+    .superRefine((l, ctx) => {
+      refuseRoles(l, ctx, true);
+      refuseMixedPolicies(l, ctx);
+    }),
   /** Adds the Managed Services Registration assignment Delete Role for the first authorization's principal, so the managing tenant can remove the delegation too. */
   allowRemovalByManagingTenant: z.boolean({ error: "must be true or false" }).default(true),
 });
