@@ -57,6 +57,8 @@ export interface AksClusterArgs {
 export const registerFeatureScript = readFileSync(join(__dirname, "..", "scripts", "aks", "register-feature.sh"), "utf8");
 /** Asks the cluster until the deployer's Azure RBAC grant works (kubectl auth can-i, bounded). */
 export const clusterAccessScript = readFileSync(join(__dirname, "..", "scripts", "aks", "wait-for-cluster-access.sh"), "utf8");
+/** scripts/aks/add-pod-identity.sh: binds (add) or unbinds (remove) a pod identity with the add-on. */
+export const podIdentityScript = readFileSync(join(__dirname, "..", "scripts", "aks", "add-pod-identity.sh"), "utf8");
 
 /** Name of the demo's pod identity, binding selector and service account (as `az aks pod-identity add --name`). */
 export const demoIdentityName = "keyless-demo";
@@ -191,19 +193,10 @@ export class AksCluster extends pulumi.ComponentResource {
         // Workload Identity then needs no cluster-level change besides the webhook.
         oidcIssuerProfile: { enabled: true },
         securityProfile: aadPodIdentity ? undefined : { workloadIdentity: { enabled: true } },
-        podIdentityProfile: aadPodIdentity
-          ? {
-              enabled: true,
-              userAssignedIdentities: [
-                {
-                  name: demoIdentityName,
-                  namespace: args.demoNamespace,
-                  bindingSelector: demoIdentityName,
-                  identity: { resourceId: this.podIdentity.id, clientId: this.podIdentity.clientId, objectId: this.podIdentity.principalId },
-                },
-              ],
-            }
-          : undefined,
+        // The add-on only: AKS refuses pod identities in the request that creates the cluster
+        // (PodIdentityAddonUserAssignedIdentitiesNotAllowedInCreation: Azure/AKS#2199,
+        // pulumi/pulumi-azure-native#1298), so the demo identity is bound afterwards (below).
+        podIdentityProfile: aadPodIdentity ? { enabled: true } : undefined,
         autoUpgradeProfile: { upgradeChannel: "patch", nodeOSUpgradeChannel: "NodeImage" },
         tags: aadPodIdentity ? { ...args.tags, [podIdentityAcknowledgedTag]: "true" } : { ...args.tags },
       },
@@ -260,6 +253,35 @@ export class AksCluster extends pulumi.ComponentResource {
         { parent: this },
       );
       podWaitsFor.push(federation);
+    } else {
+      // Bind the pod identity as the hand-made flow does (az aks pod-identity add), after the cluster and
+      // after the control-plane identity's Managed Identity Operator grant on it. Pulumi's own writes
+      // of the cluster do not carry the binding, so it is made again whenever the cluster was written
+      // (its lastModifiedAt changes); the add is a no-op when the binding is there. Removed on destroy
+      // before the cluster goes.
+      const environment = {
+        SUBSCRIPTION_ID: pulumi.output(args.subscriptionId),
+        RESOURCE_GROUP: group.name,
+        CLUSTER_NAME: cluster.name,
+        POD_IDENTITY_NAMESPACE: args.demoNamespace,
+        POD_IDENTITY_NAME: demoIdentityName,
+        IDENTITY_RESOURCE_ID: this.podIdentity.id,
+        CLUSTER_MODIFIED_AT: cluster.systemData.apply((d) => d?.lastModifiedAt ?? ""),
+      };
+      podWaitsFor.push(
+        new local.Command(
+          `${name}-pod-identity-binding`,
+          {
+            create: `set -- add\n${podIdentityScript}`,
+            update: `set -- add\n${podIdentityScript}`,
+            delete: `set -- remove\n${podIdentityScript}`,
+            interpreter: ["/bin/bash", "-c"],
+            environment,
+          },
+          // The add updates the cluster (minutes, like any AKS update).
+          { parent: this, dependsOn: [cluster, ...(controlPlane ? [controlPlane] : [])], customTimeouts: { create: "45m", update: "45m", delete: "45m" } },
+        ),
+      );
     }
 
     const credentials = listManagedClusterUserCredentialsOutput(

@@ -81,6 +81,14 @@ export class Graph {
 /** Run commands whose docs and failure message tell users to re-run them with `pulumi up --replace`. */
 const rerunByReplace = new Set(["azure-native:hybridcompute:MachineRunCommand", "azure-native:compute:VirtualMachineRunCommandByVirtualMachine"]);
 
+/** Pod identities bound with the add-on by a command after the cluster (its environment names them). */
+function podIdentityBindings(graph: Graph): { urn: string; resource: string; namespace: unknown; name: unknown }[] {
+  return graph.ofType("command:local:Command").flatMap((c) => {
+    const env = (c.inputs.environment ?? {}) as Record<string, unknown>;
+    return "POD_IDENTITY_NAME" in env ? [{ urn: c.urn, resource: c.name, namespace: env.POD_IDENTITY_NAMESPACE, name: env.POD_IDENTITY_NAME }] : [];
+  });
+}
+
 /** Type token of the component a resource belongs to, from its URN (`parent$child` qualified type). */
 export function parentTypeOf(urn: string): string | undefined {
   const qualified = urn.split("::")[2] ?? "";
@@ -230,6 +238,10 @@ export const readinessRules: readonly ReadinessRule[] = [
             if (g.inputs.principalId === principal && !waits.has(g.urn)) out.push({ urn: check.urn, message: `runs as ${identity.name} but does not wait for its grant ${g.name}` });
           }
           const labels = ((check.inputs.metadata as { labels?: Record<string, unknown> } | undefined)?.labels ?? {}) as Record<string, unknown>;
+          if (check.type === readinessTypes.pod && known(labels.aadpodidbinding)) {
+            const bindings = podIdentityBindings(graph).filter((b) => b.name === labels.aadpodidbinding);
+            if (bindings.length > 0 && !bindings.some((b) => waits.has(b.urn))) out.push({ urn: check.urn, message: `runs as ${identity.name} through the pod identity add-on but does not wait for its binding ${bindings[0].resource}` });
+          }
           if (check.type === readinessTypes.pod && labels["azure.workload.identity/use"] === "true") {
             const name = valueOf(identity, "name") ?? identity.inputs.resourceName;
             const creds = federated.filter((f) => f.inputs.resourceName === name);
@@ -251,6 +263,8 @@ export const readinessRules: readonly ReadinessRule[] = [
         if (profile?.enabled !== true) continue;
         for (const i of profile.userAssignedIdentities ?? []) if (known(i.namespace)) addonNamespaces.add(i.namespace);
       }
+      // A binding made after the cluster (scripts/aks/add-pod-identity.sh) names its namespace too.
+      for (const b of podIdentityBindings(graph)) if (known(b.namespace)) addonNamespaces.add(b.namespace);
       return graph.ofType("kubernetes:core/v1:Namespace").flatMap((n) => {
         const name = (n.inputs.metadata as { name?: unknown } | undefined)?.name;
         if (!known(name) || !addonNamespaces.has(name)) return [];

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { clusterAccessScript, registerFeatureScript } from "../components/aks-cluster";
+import { clusterAccessScript, podIdentityScript, registerFeatureScript } from "../components/aks-cluster";
 import { listNodeVmsScript } from "../components/aks-demo";
 import type { Plan } from "../tools/plan/engine";
 import { mockDeployerObjectId, mockSubscriptionId } from "../tools/plan/mocks";
@@ -47,13 +47,10 @@ describe("the cluster, in both modes", () => {
     expect(i.apiServerAccessProfile).toEqual({ authorizedIPRanges: [] });
   });
 
-  it("aad-pod-identity: the add-on binds the pod identity, after the preview feature is registered, and is tagged as acknowledged", () => {
+  it("aad-pod-identity: the add-on is enabled on the cluster, after the preview feature is registered, and is tagged as acknowledged", () => {
     const c = cluster(aad);
-    const id = resource(aad, "azure-native:managedidentity:UserAssignedIdentity", "aks-pod-id");
-    expect(c.inputs.podIdentityProfile).toEqual({
-      enabled: true,
-      userAssignedIdentities: [{ name: "keyless-demo", namespace: "demo", bindingSelector: "keyless-demo", identity: { resourceId: id.outputs.id, clientId: id.outputs.clientId, objectId: id.outputs.principalId } }],
-    });
+    // Nothing bound in the create request: AKS refuses that (PodIdentityAddonUserAssignedIdentitiesNotAllowedInCreation).
+    expect(c.inputs.podIdentityProfile).toEqual({ enabled: true });
     expect(ofType(aad, "azure-native:features:SubscriptionFeatureRegistration")).toEqual([]);
     const feature = resource(aad, "command:local:Command", "aks-pod-identity-feature-registration");
     expect(feature.inputs).toMatchObject({
@@ -150,6 +147,33 @@ describe("workload identity federation and the demo", () => {
     expect(listNodeVmsScript).not.toContain("$(cat");
   });
 
+  it("aad-pod-identity: the pod identity is bound after the cluster (az aks pod-identity add), again whenever Pulumi wrote the cluster, and removed on destroy", () => {
+    const c = cluster(aad);
+    const id = resource(aad, "azure-native:managedidentity:UserAssignedIdentity", "aks-pod-id");
+    const binding = resource(aad, "command:local:Command", "aks-pod-identity-binding");
+    expect(binding.inputs).toEqual({
+      create: `set -- add\n${podIdentityScript}`,
+      update: `set -- add\n${podIdentityScript}`,
+      delete: `set -- remove\n${podIdentityScript}`,
+      interpreter: ["/bin/bash", "-c"],
+      environment: {
+        SUBSCRIPTION_ID: mockSubscriptionId,
+        RESOURCE_GROUP: "rg-keyless-podid-aks",
+        CLUSTER_NAME: c.outputs.name,
+        POD_IDENTITY_NAMESPACE: "demo",
+        POD_IDENTITY_NAME: "keyless-demo",
+        IDENTITY_RESOURCE_ID: id.outputs.id,
+        CLUSTER_MODIFIED_AT: "2026-01-01T00:00:00Z",
+      },
+    });
+    expect(podIdentityScript).toBe(readFileSync(join(root, "scripts/aks/add-pod-identity.sh"), "utf8"));
+    const deps = transitiveDependencies(aad, binding.urn);
+    expect(deps).toContain(c.urn);
+    expect(deps).toContain(resource(aad, "azure-native:authorization:RoleAssignment", "aks-control-plane-pod-identity-operator").urn);
+    expect(transitiveDependencies(aad, resource(aad, "kubernetes:core/v1:Pod", "aks-demo-pod").urn)).toContain(binding.urn);
+    expect(() => resource(wi, "command:local:Command", "aks-pod-identity-binding")).toThrow(/found 0/);
+  });
+
   it("aad-pod-identity: the add-on creates the demo namespace, so it is patched, not created (a create would fail with AlreadyExists)", () => {
     expect(ofType(aad, "kubernetes:core/v1:Namespace")).toEqual([]);
     const ns = resource(aad, "kubernetes:core/v1:NamespacePatch", "aks-demo-ns");
@@ -188,7 +212,7 @@ describe("no false waits on AKS", () => {
       expect(waiting).toEqual(
         p === wi
           ? ["aks-cluster-access", "aks-demo", "aks-demo-ns", "aks-demo-pod", "aks-demo-script", "aks-demo-sa", "aks-deployer-cluster-admin", "aks-k8s", "aks-kubelet-acrpull", "aks-pod-federation", "aks-pod-node-reader"].sort()
-          : ["aks-cluster-access", "aks-demo", "aks-demo-ns", "aks-demo-pod", "aks-deployer-cluster-admin", "aks-k8s", "aks-kubelet-acrpull", "aks-pod-node-reader"].sort(),
+          : ["aks-cluster-access", "aks-demo", "aks-demo-ns", "aks-demo-pod", "aks-deployer-cluster-admin", "aks-k8s", "aks-kubelet-acrpull", "aks-pod-identity-binding", "aks-pod-node-reader"].sort(),
       );
     }
   });

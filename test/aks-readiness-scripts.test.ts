@@ -112,3 +112,50 @@ describe("wait-for-cluster-access.sh", () => {
     expect(noNamespace.stderr).toContain("cluster-access: KUBECONFIG_DATA and NAMESPACE must be set");
   });
 });
+
+describe("add-pod-identity.sh (the add-on's binding, made after the cluster)", () => {
+  const script = "scripts/aks/add-pod-identity.sh";
+  const env = { SUBSCRIPTION_ID: "s1", RESOURCE_GROUP: "rg1", CLUSTER_NAME: "aks1", POD_IDENTITY_NAMESPACE: "demo", POD_IDENTITY_NAME: "keyless-demo", IDENTITY_RESOURCE_ID: "/subscriptions/s1/id1" };
+  const show = "az aks show --subscription s1 --resource-group rg1 --name aks1 --query length(podIdentityProfile.userAssignedIdentities[?namespace=='demo' && name=='keyless-demo'] || `[]`) --output tsv";
+  const bound = (n: string) => ({ az: `if [ "$1 $2" = "aks show" ]; then echo ${n}; fi` });
+
+  it("is shellcheck-clean", () => {
+    expect(spawnSync("shellcheck", [join(root, script)], { encoding: "utf8" }).stdout).toBe("");
+  });
+
+  it("binds the identity with az aks pod-identity add when it is not bound", () => {
+    const r = run(script, bound("0"), { ...env, PREFIX: "set -- add" });
+    expect(r.status).toBe(0);
+    expect(r.calls).toEqual([
+      show,
+      "az extension add --name aks-preview --upgrade --yes --only-show-errors",
+      "az aks pod-identity add --subscription s1 --resource-group rg1 --cluster-name aks1 --namespace demo --name keyless-demo --binding-selector keyless-demo --identity-resource-id /subscriptions/s1/id1 --output none --only-show-errors",
+    ]);
+    expect(r.stdout.trim()).toBe("add-pod-identity: bound demo/keyless-demo");
+  });
+
+  it("does nothing when the binding is there (a re-run after Pulumi wrote the cluster and the binding survived)", () => {
+    const r = run(script, bound("1"), { ...env, PREFIX: "set -- add" });
+    expect(r.status).toBe(0);
+    expect(r.calls).toEqual([show]);
+  });
+
+  it("removes the binding on destroy, and does nothing when the cluster or the binding is gone", () => {
+    const removed = run(script, bound("1"), { ...env, PREFIX: "set -- remove" });
+    expect(removed.status).toBe(0);
+    expect(removed.calls.slice(1)).toEqual([
+      "az extension add --name aks-preview --upgrade --yes --only-show-errors",
+      "az aks pod-identity delete --subscription s1 --resource-group rg1 --cluster-name aks1 --namespace demo --name keyless-demo --output none --only-show-errors",
+    ]);
+    const gone = run(script, { az: 'if [ "$1 $2" = "aks show" ]; then echo "(ResourceNotFound)" >&2; exit 3; fi' }, { ...env, PREFIX: "set -- remove" });
+    expect(gone.status).toBe(0);
+    expect(gone.calls).toEqual([show]);
+    expect(gone.stdout.trim()).toBe("add-pod-identity: demo/keyless-demo is not bound");
+  });
+
+  it("refuses to run without its settings", () => {
+    const r = run(script, bound("0"), { ...env, IDENTITY_RESOURCE_ID: "", PREFIX: "set -- add" });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split("\n").pop()).toBe("add-pod-identity: IDENTITY_RESOURCE_ID is not set");
+  });
+});

@@ -113,6 +113,26 @@ describe("readiness rules", () => {
     });
   });
 
+  describe("keyless-readiness-check-grants: the add-on's binding", () => {
+    it("a pod bound through the add-on that does not wait for the binding command", () => {
+      const m = fixture();
+      const binding = r([aks, "command:local:Command"], "pod-identity-binding", { environment: { POD_IDENTITY_NAMESPACE: "demo", POD_IDENTITY_NAME: "keyless-demo" } }, [(m.get("reg-microsoft.containerservice") as R).urn]);
+      m.set(binding.name, binding);
+      const pod = m.get("pod") as R;
+      m.set("pod", { ...pod, inputs: { metadata: { labels: { aadpodidbinding: "keyless-demo" } } } });
+      expect(violations(m)).toEqual([["keyless-readiness-check-grants", "pod", "runs as pod-id through the pod identity add-on but does not wait for its binding pod-identity-binding"]]);
+      m.set("pod", { ...(m.get("pod") as R), dependencies: [...pod.dependencies, binding.urn] });
+      expect(violations(m)).toEqual([]);
+    });
+    it("the binding's namespace is the add-on's: created, not patched, it fails", () => {
+      const m = fixture();
+      m.set("cluster", { ...(m.get("cluster") as R), inputs: { podIdentityProfile: { enabled: true } } });
+      m.set("binding", r([aks, "command:local:Command"], "binding", { environment: { POD_IDENTITY_NAMESPACE: "demo", POD_IDENTITY_NAME: "keyless-demo" } }, [(m.get("reg-microsoft.containerservice") as R).urn]));
+      m.set("ns", { ...(m.get("ns") as R), inputs: { metadata: { name: "demo" } } });
+      expect(violations(m)).toEqual([["keyless-readiness-addon-namespace", "ns", 'creates namespace "demo", which the pod identity add-on creates itself, so the create fails with AlreadyExists; patch it with kubernetes:core/v1:NamespacePatch instead']]);
+    });
+  });
+
   describe("keyless-readiness-rerun-replace", () => {
     const rule = "keyless-readiness-rerun-replace";
     const message = 'is re-run with `pulumi up --replace` but lacks deleteBeforeReplace: the replacement, created first under the same name, fails with "cannot create already existing resource"';
