@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from "node:child_process";
-import { rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -15,7 +15,8 @@ import { describeHere, isRealRoot, runAsRoot } from "./support/namespace";
 // key file in the agent's token directory, wrong-secret rejection), Azurite over HTTPS with OAuth for
 // the upload, a Key Vault stand-in for the probe secret. Then checks the blob really landed in
 // Azurite. Azurite enforces no RBAC: the path limit is tested against the condition itself
-// (test/arc-abac.test.ts); here a stand-in answers 403 to test the retries.
+// (test/arc-abac.test.ts); here a stand-in answers 403 to test the retries, and a fake curl on PATH
+// reports an old version.
 
 const script = join(root, "scripts/arc/verify-identity.sh");
 const container = "arcupload";
@@ -203,6 +204,38 @@ describeHere(here)("verify-identity.sh against the stand-ins", () => {
       expect(r.stderr).toMatch(/^WAIT 0 s: HTTP 403, the role assignment may still be propagating\nFAIL storage: HTTP 403 on \S+\/arcupload\/\S+\/keyless-verify\.txt: the identity has no Storage Blob Data Contributor on container arcupload for this path/);
     } finally {
       await wrong.close();
+    }
+  });
+
+  it("stops first when curl is older than 7.55.0 (no -H @file) or names no version; 7.55.0 itself passes", async () => {
+    const realCurl = execFileSync("sh", ["-c", "command -v curl"], { encoding: "utf8" }).trim();
+    const bin = mkdtempSync(join(tmpdir(), "keyless-curl-"));
+    // A curl that answers --version with the given first line and hands everything else to the real one.
+    const fakeCurl = (firstLine: string) => {
+      writeFileSync(join(bin, "curl"), `#!/usr/bin/env bash\nif [[ "$1" == --version ]]; then ${firstLine ? `echo '${firstLine}'; ` : ""}echo 'Protocols: http https'; exit 0; fi\nexec ${realCurl} "$@"\n`);
+      chmodSync(join(bin, "curl"), 0o755);
+    };
+    const env = { ...baseEnv(himds), PATH: `${bin}:${process.env.PATH}` };
+    const challenges = himds.keyFiles.length;
+    try {
+      for (const [version, message] of [
+        ["curl 7.29.0 (x86_64-redhat-linux-gnu) libcurl/7.29.0 NSS/3.53.1 zlib/1.2.7", "FAIL curl: 7.29.0 is older than 7.55.0, which this check needs (-H @file)"],
+        ["curl 7.54.1 (x86_64-pc-linux-gnu) libcurl/7.54.1", "FAIL curl: 7.54.1 is older than 7.55.0, which this check needs (-H @file)"],
+        ["", "FAIL curl: not installed, or curl --version names no version; this check needs curl 7.55.0 or later"],
+      ]) {
+        fakeCurl(version);
+        const r = await run(env);
+        expect(r.status).toBe(1);
+        expect(r.stdout).toBe("");
+        expect(r.stderr).toBe(`${message}\n`);
+        expect(himds.keyFiles.length).toBe(challenges); // stopped before asking HIMDS for anything
+      }
+      fakeCurl("curl 7.55.0 (x86_64-pc-linux-gnu) libcurl/7.55.0");
+      const ok = await run(env, ["BLOB_NAME=checks/curl-7.55.txt"]);
+      expect(ok.stderr).toBe("");
+      expect(ok.status).toBe(0);
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
     }
   });
 

@@ -75,6 +75,39 @@ describe("Windows onboarding", () => {
     expect(onboard.match(/Write-AgentConfig (@\{|\$settings)/g)).toHaveLength(2);
   });
 
+  it("stops, as onboard-linux.sh does, when the agent is connected as another resource, group or subscription", () => {
+    const onboard = readFileSync(join(root, "scripts/arc/onboard-windows.ps1"), "utf8");
+    // The same labels of `azcmagent show`, compared with -ne (case-insensitive, as bash's ${x,,} and ARM names).
+    expect(onboard).toContain(`foreach ($line in $show) { if ("$line" -match "^\\s*$Label\\s*:\\s*(.*\\S)") { return $Matches[1] } }`);
+    expect(onboard).toMatch(/if \(\(Get-Shown 'Agent Status'\) -like 'Connected\*'\) \{/);
+    for (const [label, variable, param] of [["Resource Name", "$name", "ResourceName"], ["Resource Group Name", "$group", "ResourceGroup"], ["Subscription ID", "$sub", "SubscriptionId"]]) {
+      expect(arcScripts.onboardLinux).toContain(`$(shown '${label}')`);
+      expect(onboard).toContain(`${variable} = Get-Shown '${label}'`);
+      expect(onboard).toContain(`(${variable} -and ${variable} -ne $Arc.${param})`);
+    }
+    expect(arcScripts.onboardLinux).toContain('want="${arg[resource-name]} in resource group ${arg[resource-group]}, subscription ${arg[subscription-id]}"');
+    expect(onboard).toContain('$want = "$($Arc.ResourceName) in resource group $($Arc.ResourceGroup), subscription $($Arc.SubscriptionId)"');
+    // Word for word the same messages: the refusal (then exit 1) and the warning when show names none.
+    const linux = [...arcScripts.onboardLinux.matchAll(/echo "(arc-onboard: (?:this machine is connected|WARNING: azcmagent show names)[^"]*)" >&2(\n\s*exit 1)?/g)].map((m) => [m[1], Boolean(m[2])]);
+    const windows = [...onboard.matchAll(/\[Console\]::Error\.WriteLine\("(arc-onboard: (?:this machine is connected|WARNING: azcmagent show names)[^"]*)"\)(\n\s*exit 1)?/g)].map((m) => [m[1], Boolean(m[2])]);
+    expect(linux).toEqual([
+      ["arc-onboard: WARNING: azcmagent show names no Resource Name, Resource Group Name or Subscription ID: not checking that this machine is connected as ${want}", false],
+      ["arc-onboard: this machine is connected to Azure Arc as ${have}, not as ${want}: disconnect it first (azcmagent disconnect), or list it in keyless:arc.servers as onboard: existing", true],
+    ]);
+    expect(windows).toEqual(linux);
+  });
+
+  it.each(["onboard-windows.ps1", "verify-identity.ps1"])("%s adds TLS 1.2 before its first web request (Windows PowerShell 5.1 on older Windows Server)", (file) => {
+    const code = readFileSync(join(root, "scripts/arc", file), "utf8")
+      .split("\n")
+      .filter((l) => !/^\s*#/.test(l))
+      .join("\n");
+    const tls = code.indexOf("[Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12");
+    const request = code.search(/Invoke-(WebRequest|RestMethod) /);
+    expect(tls).toBeGreaterThan(-1);
+    expect(request).toBeGreaterThan(tls);
+  });
+
   it("the script itself does not fit cmd.exe's 8,191 characters as an encoded command", () => {
     // Why the script travels on stdin: as -EncodedCommand (UTF-16, base64) it is far over the limit.
     expect(Buffer.from(arcScripts.onboardWindows, "utf16le").toString("base64").length).toBeGreaterThan(cmdExeLimit);

@@ -34,6 +34,21 @@ workdir=$(mktemp -d /tmp/arc-onboard.XXXXXX)
 trap 'rm -rf "$workdir"' EXIT
 json_escape() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '%s' "$s"; }
 config="$workdir/azcmagent.json"
+# What connect adds to /etc/environment; disconnect removes exactly these lines.
+identity_lines=(IDENTITY_ENDPOINT=http://localhost:40342/metadata/identity/oauth2/token IMDS_ENDPOINT=http://localhost:40342)
+
+# Undo what connect wrote for the identity variables. The users stay in himds: the disconnect
+# command line does not carry them.
+forget_identity_variables() {
+  local file="$etc/environment"
+  rm -f "$etc/profile.d/azure-arc-identity.sh"
+  [[ -f "$file" ]] && grep -qxF -e "${identity_lines[0]}" -e "${identity_lines[1]}" "$file" || return 0
+  # Deletes those two whole lines and keeps every other byte (GNU sed keeps a missing final newline;
+  # the lines hold nothing special to a regex, nor the # delimiter). Written back in place, so the
+  # file keeps its owner and mode, and a symlink stays one.
+  sed -e "\\#^${identity_lines[0]}\$#d" -e "\\#^${identity_lines[1]}\$#d" "$file" >"$workdir/environment"
+  cat "$workdir/environment" >"$file"
+}
 
 if [[ "$mode" == "disconnect" && "$method" == "access-token" ]]; then
   # The token has expired by the time `pulumi destroy` runs. The stack has already deleted the
@@ -41,9 +56,11 @@ if [[ "$mode" == "disconnect" && "$method" == "access-token" ]]; then
   # (azure-docs azure-arc/servers/azcmagent-disconnect.md, --force-local-only). stdin is not read.
   if ! command -v azcmagent >/dev/null 2>&1; then
     echo "arc-onboard: agent not installed, nothing to disconnect"
+    forget_identity_variables
     exit 0
   fi
   azcmagent disconnect --force-local-only
+  forget_identity_variables
   exit 0
 fi
 
@@ -65,6 +82,7 @@ fi
 if [[ "$mode" == "disconnect" ]]; then
   if ! command -v azcmagent >/dev/null 2>&1; then
     echo "arc-onboard: agent not installed, nothing to disconnect"
+    forget_identity_variables
     exit 0
   fi
   printf '{"service-principal-id":"%s","service-principal-secret":"%s"}\n' \
@@ -77,6 +95,7 @@ if [[ "$mode" == "disconnect" ]]; then
     echo "arc-onboard: WARNING: could not delete the Azure resource with the service principal; disconnecting locally only" >&2
     azcmagent disconnect --force-local-only
   fi
+  forget_identity_variables
   exit 0
 fi
 
@@ -97,7 +116,33 @@ for k in tenant-id subscription-id resource-group location resource-name tags cl
   fi
 done
 
-if azcmagent show 2>/dev/null | grep -Eq '^\s*Agent Status\s*:\s*Connected'; then
+show=$(azcmagent show 2>/dev/null) || true
+# The value of a "Label   : value" line of `azcmagent show`, or nothing.
+shown() {
+  local line re="^[[:space:]]*$1[[:space:]]*:[[:space:]]*(.*[^[:space:]])"
+  while IFS= read -r line; do
+    if [[ "$line" =~ $re ]]; then
+      printf '%s' "${BASH_REMATCH[1]}"
+      return
+    fi
+  done <<<"$show"
+}
+if [[ "$(shown 'Agent Status')" == Connected* ]]; then
+  # Connected as what? A host connected as another resource, group or subscription must not pass as
+  # done: the stack's machine lookup would fail, and destroy's local disconnect would orphan that
+  # other resource. ARM names compare case-insensitively (azure-docs
+  # azure-resource-manager/management/resource-name-rules.md).
+  name=$(shown 'Resource Name')
+  group=$(shown 'Resource Group Name')
+  sub=$(shown 'Subscription ID')
+  want="${arg[resource-name]} in resource group ${arg[resource-group]}, subscription ${arg[subscription-id]}"
+  if [[ -z "$name$group$sub" ]]; then
+    echo "arc-onboard: WARNING: azcmagent show names no Resource Name, Resource Group Name or Subscription ID: not checking that this machine is connected as ${want}" >&2
+  elif [[ -n "$name" && "${name,,}" != "${arg[resource-name],,}" || -n "$group" && "${group,,}" != "${arg[resource-group],,}" || -n "$sub" && "${sub,,}" != "${arg[subscription-id],,}" ]]; then
+    have="${name:-?} in resource group ${group:-?}, subscription ${sub:-?}"
+    echo "arc-onboard: this machine is connected to Azure Arc as ${have}, not as ${want}: disconnect it first (azcmagent disconnect), or list it in keyless:arc.servers as onboard: existing" >&2
+    exit 1
+  fi
   # Also what makes a re-run harmless: a connected machine is never re-onboarded, so the (possibly
   # expired) credential is not used.
   echo "arc-onboard: already connected, not reconnecting"
@@ -125,7 +170,11 @@ export IDENTITY_ENDPOINT=http://localhost:40342/metadata/identity/oauth2/token
 export IMDS_ENDPOINT=http://localhost:40342
 PROFILE
 chmod 0644 "$etc/profile.d/azure-arc-identity.sh"
-for line in IDENTITY_ENDPOINT=http://localhost:40342/metadata/identity/oauth2/token IMDS_ENDPOINT=http://localhost:40342; do
-  grep -qxF "$line" "$etc/environment" 2>/dev/null || echo "$line" >>"$etc/environment"
+for line in "${identity_lines[@]}"; do
+  if ! grep -qxF "$line" "$etc/environment" 2>/dev/null; then
+    # A file whose last line has no newline would get this line glued onto it.
+    if [[ -s "$etc/environment" && -n "$(tail -c 1 "$etc/environment")" ]]; then echo >>"$etc/environment"; fi
+    echo "$line" >>"$etc/environment"
+  fi
 done
 echo "arc-onboard: connected as ${arg[resource-name]}"

@@ -52,11 +52,31 @@ try {
   if (-not (Test-Path $azcmagent)) {
     # Microsoft's installer script for Windows (azure-docs azure-arc/servers/onboard-service-principal.md).
     $installer = Join-Path $dir 'install_windows_azcmagent.ps1'
+    # Windows PowerShell 5.1 on older Windows Server may not offer TLS 1.2; Arc machines are to use
+    # TLS 1.2 (azure-docs azure-arc/servers/network-requirements.md, "Transport Layer Security 1.2
+    # protocol"). Add it, as Microsoft's generated Arc onboarding scripts do (-bor 3072).
+    [Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12
     Invoke-WebRequest -UseBasicParsing -Uri 'https://gbl.his.arc.azure.com/azcmagent-windows' -OutFile $installer
     & $installer
   }
-  $status = & $azcmagent show 2>$null | Select-String -Pattern '^\s*Agent Status\s*:\s*Connected'
-  if ($status) {
+  $show = @(& $azcmagent show 2>$null)
+  # The value of a "Label   : value" line of `azcmagent show`, or nothing.
+  function Get-Shown([string]$Label) {
+    foreach ($line in $show) { if ("$line" -match "^\s*$Label\s*:\s*(.*\S)") { return $Matches[1] } }
+  }
+  if ((Get-Shown 'Agent Status') -like 'Connected*') {
+    # Connected as what? Checked as in onboard-linux.sh; -ne compares case-insensitively, as ARM names do.
+    $name = Get-Shown 'Resource Name'
+    $group = Get-Shown 'Resource Group Name'
+    $sub = Get-Shown 'Subscription ID'
+    $want = "$($Arc.ResourceName) in resource group $($Arc.ResourceGroup), subscription $($Arc.SubscriptionId)"
+    if (-not ($name -or $group -or $sub)) {
+      [Console]::Error.WriteLine("arc-onboard: WARNING: azcmagent show names no Resource Name, Resource Group Name or Subscription ID: not checking that this machine is connected as ${want}")
+    } elseif (($name -and $name -ne $Arc.ResourceName) -or ($group -and $group -ne $Arc.ResourceGroup) -or ($sub -and $sub -ne $Arc.SubscriptionId)) {
+      $have = '{0} in resource group {1}, subscription {2}' -f $(if ($name) { $name } else { '?' }), $(if ($group) { $group } else { '?' }), $(if ($sub) { $sub } else { '?' })
+      [Console]::Error.WriteLine("arc-onboard: this machine is connected to Azure Arc as ${have}, not as ${want}: disconnect it first (azcmagent disconnect), or list it in keyless:arc.servers as onboard: existing")
+      exit 1
+    }
     # A connected machine is never re-onboarded, so a re-run never uses the (possibly expired) credential.
     Write-Output 'arc-onboard: already connected, not reconnecting'
   } else {

@@ -18,6 +18,11 @@ param(
 )
 $TokensDir = Join-Path $env:ProgramData 'AzureConnectedMachineAgent\Tokens\'
 $ErrorActionPreference = 'Stop'
+# Windows PowerShell 5.1 on older Windows Server may not offer TLS 1.2. The stack's storage account
+# requires TLS 1.2 (components/blob-storage.ts, minimumTlsVersion) and Key Vault expects it of clients
+# (azure-docs key-vault/general/security-features.md, "TLS and HTTPS"): add it, as Microsoft's generated
+# Arc onboarding scripts do (-bor 3072).
+[Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12
 
 function Fail([string]$Message) {
   [Console]::Error.WriteLine("FAIL $Message")

@@ -51,6 +51,14 @@ fail() {
   exit 1
 }
 
+# Every Authorization header below comes from a file (-H @file), which curl reads since 7.55.0 (curl
+# docs, -H: "Starting in 7.55.0, this option can take an argument in @filename style").
+curl_version=$(curl --version 2>/dev/null | sed -n '1s/^curl \([0-9][0-9.]*\).*/\1/p') || true
+[[ "$curl_version" =~ ^([0-9]+)\.([0-9]+) ]] || fail "curl: not installed, or curl --version names no version; this check needs curl 7.55.0 or later"
+if ((10#${BASH_REMATCH[1]} < 7 || 10#${BASH_REMATCH[1]} == 7 && 10#${BASH_REMATCH[2]} < 55)); then
+  fail "curl: $curl_version is older than 7.55.0, which this check needs (-H @file)"
+fi
+
 urlencode() {
   local s=$1 out="" c i
   for ((i = 0; i < ${#s}; i++)); do
