@@ -13,8 +13,9 @@ export const aksClientAppId = "80faf920-1908-4b52-b5ef-a8e7bedfc67a";
 export function kubeloginArgs(mode: string, tenantId: string): string[] {
   const args = ["get-token", "--login", mode, "--server-id", aksServerAppId, "--environment", "AzurePublicCloud", "--tenant-id", tenantId];
   if (mode === "devicecode" || mode === "interactive") args.push("--client-id", aksClientAppId);
-  // workloadidentity reads AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_FEDERATED_TOKEN_FILE (a pod with
-  // Workload Identity); azure/login in GitHub Actions sets none of them, so CI uses azurecli after it.
+  // workloadidentity reads AZURE_CLIENT_ID and AZURE_TENANT_ID, then AZURE_FEDERATED_TOKEN_FILE (a pod
+  // with Workload Identity) or, in GitHub Actions, GitHub's OIDC token endpoint; the workflows select it
+  // with AAD_LOGIN_METHOD, which overrides --login (Azure/kubelogin pkg/internal/token options.go, provider.go).
   return args;
 }
 

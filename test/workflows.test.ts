@@ -75,6 +75,21 @@ describe("every workflow", () => {
   });
 });
 
+describe("kubelogin in the jobs that reach the cluster", () => {
+  // The Azure CLI cannot renew the OIDC token azure/login hands it (Azure/azure-cli#28708), and a new
+  // cluster exists only after it expired: kubelogin must get its own tokens from GitHub.
+  it.each(["deploy.yml", "destroy.yml", "preview.yml"])("%s: workloadidentity mode with the job's own client and tenant id, and an OIDC token to ask for", (f) => {
+    const wf = load(f);
+    for (const [name, job] of Object.entries(wf.jobs as Record<string, { env: Record<string, string>; permissions: Record<string, string>; steps: { uses?: string; with?: Record<string, string> }[] }>)) {
+      if (!job.steps.some((s) => s.uses?.startsWith("azure/use-kubelogin@"))) continue;
+      const login = job.steps.find((s) => s.uses?.startsWith("azure/login@"));
+      expect(job.env, `${f} ${name}`).toMatchObject({ AAD_LOGIN_METHOD: "workloadidentity", AZURE_CLIENT_ID: job.env.ARM_CLIENT_ID, AZURE_TENANT_ID: job.env.ARM_TENANT_ID });
+      expect(login?.with?.["client-id"], `${f} ${name}`).toBe(job.env.AZURE_CLIENT_ID);
+      expect(job.permissions["id-token"], `${f} ${name}`).toBe("write");
+    }
+  });
+});
+
 describe("dependabot.yml", () => {
   it("updates the actions and the npm packages", () => {
     const doc = parse(readFileSync(join(root, ".github/dependabot.yml"), "utf8"));

@@ -27,9 +27,10 @@ export const aks = strictObject({
   adminGroupObjectIds: uniqueList(guid(), "Entra group object ids").default([]),
   apiServerAuthorizedIpRanges: uniqueList(pattern(ipv4Cidr, "an IPv4 address or CIDR such as 203.0.113.0/24"), "IPv4 CIDRs").default([]),
   /**
-   * How the Kubernetes provider's kubelogin gets a token. azurecli reuses `az login`, which works for a
-   * developer and in GitHub Actions after azure/login (which exports no AZURE_FEDERATED_TOKEN_FILE, so
-   * workloadidentity has nothing to read there).
+   * How the Kubernetes provider's kubelogin gets a token. azurecli reuses a developer's `az login`. The
+   * repository's workflows keep it and set AAD_LOGIN_METHOD=workloadidentity in the job, which kubelogin
+   * prefers to the kubeconfig's --login: in GitHub Actions that mode asks GitHub for a fresh OIDC token
+   * at every request, where the Azure CLI cannot renew the one azure/login gave it (Azure/azure-cli#28708).
    */
   kubeloginMode: oneOf(kubeloginModes).default("azurecli"),
   /** Kept for stack files written before keyless:deployerPrincipalType: the same setting, for the AKS grant only; prefer the top-level key. */
