@@ -126,8 +126,12 @@ describe("ImageGallery options", () => {
     const share = resource(plan, "command:local:Command", "gallery-direct-share");
     const target = `--subscription ${mockSubscriptionId} --resource-group rg-keyless-dev-gallery --gallery-name gal_keyless_dev --subscription-ids ${sub} --tenant-ids ${tenant} --output none`;
     expect(share.inputs.create).toBe(`az sig share add ${target}`);
-    expect(share.inputs.delete).toBe(`az sig share remove ${target}`);
-    expect(share.dependencies).toContain(resource(plan, "azure-native:compute:Gallery", "gallery-gallery").urn);
+    const show = `az sig show --subscription ${mockSubscriptionId} --resource-group rg-keyless-dev-gallery --gallery-name gal_keyless_dev --query sharingProfile.permissions --output tsv`;
+    expect(share.inputs.delete).toBe(`if [ "$(${show})" = "Groups" ]; then az sig share remove ${target}; fi`);
+    const gallery = resource(plan, "azure-native:compute:Gallery", "gallery-gallery");
+    expect(share.dependencies).toContain(gallery.urn);
+    // Replaced with the gallery: its shares are removed before the old gallery goes and added to the new one.
+    expect(share).toMatchObject({ deleteBeforeReplace: true, replaceWith: [gallery.urn] });
     // No Lighthouse, no RBAC: nothing else is shared and Microsoft.ManagedServices is not registered.
     expect(ofType(plan, "azure-native:managedservices:RegistrationDefinition")).toEqual([]);
     expect(ofType(plan, "command:local:Command").map((c) => c.name)).not.toContain("resource-providers-microsoft.managedservices");

@@ -27,7 +27,7 @@ describe("npm run plan -- --json", () => {
     expect(Object.keys(doc)).toEqual(["project", "stack", "unknown", "resourceCount", "resources", "grants", "outputs"]);
     expect(doc).toMatchObject({ project: "keyless", stack: "dev", unknown: "(known after apply)", resourceCount: doc.resources.length });
     for (const r of doc.resources) {
-      expect(Object.keys(r)).toEqual(["urn", "type", "name", "custom", "parent", "provider", "protect", "dependencies", "inputs", "outputs", "propertyDependencies", "deleteBeforeReplace", "replaceOnChanges"]);
+      expect(Object.keys(r)).toEqual(["urn", "type", "name", "custom", "parent", "provider", "protect", "dependencies", "inputs", "outputs", "propertyDependencies", "deleteBeforeReplace", "replaceOnChanges", "replaceWith"]);
     }
     for (const g of doc.grants) expect(Object.keys(g)).toEqual(["urn", "resource", "holder", "workload", "workloadName", "principalType", "role", "target", "scope", "description", "via"]);
     // Ids Azure assigns are the marker, never a mock value.

@@ -27,6 +27,8 @@ export interface PlannedResource {
   readonly deleteBeforeReplace?: boolean;
   /** Inputs whose change replaces the resource instead of updating it (the replaceOnChanges option). */
   readonly replaceOnChanges?: string[];
+  /** URNs whose replacement replaces this resource too (the replaceWith option). */
+  readonly replaceWith?: string[];
 }
 
 export interface Plan {
@@ -158,6 +160,7 @@ interface Recorded {
   ignoreChanges: string[];
   deleteBeforeReplace: boolean;
   replaceOnChanges: string[];
+  replaceWith: string[];
 }
 
 let running = false;
@@ -208,6 +211,7 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
         ignoreChanges: req.getIgnorechangesList?.() ?? [],
         deleteBeforeReplace: req.getDeletebeforereplace?.() === true,
         replaceOnChanges: req.getReplaceonchangesList?.() ?? [],
+        replaceWith: req.getReplaceWithList?.() ?? [],
         propertyDependencies: Object.fromEntries(Object.keys(propertyDependencies).sort().map((k) => [k, propertyDependencies[k]])),
       });
       return register(req, callback);
@@ -259,7 +263,7 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
     sets.secrets.delete(UNKNOWN);
     const secrets = new Matcher(sets.secrets);
     const resources: PlannedResource[] = recorded.map((r, i) => {
-      const { rawInputs: _raw, secretOutputs: _secretOutputs, ignoreChanges: _ignoreChanges, deleteBeforeReplace, replaceOnChanges, propertyDependencies, ...rest } = r;
+      const { rawInputs: _raw, secretOutputs: _secretOutputs, ignoreChanges: _ignoreChanges, deleteBeforeReplace, replaceOnChanges, replaceWith, propertyDependencies, ...rest } = r;
       const outputs = redact(cleanedOutputs[i], secrets) as Record<string, unknown>;
       for (const k of Object.keys(outputs)) if (r.secretOutputs.includes(k) || inputs[i][k] === SECRET) outputs[k] = SECRET;
       return {
@@ -269,6 +273,7 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
         propertyDependencies,
         deleteBeforeReplace,
         replaceOnChanges: [...replaceOnChanges].sort(),
+        replaceWith: [...replaceWith].sort(),
       };
     });
     const outputs = redact(stackOutputs, secrets) as Record<string, unknown>;
