@@ -1,11 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ManagedCluster } from "@pulumi/azure-native/containerservice/managedCluster";
+import { ManagedCluster, type ManagedClusterArgs } from "@pulumi/azure-native/containerservice/managedCluster";
 import { listManagedClusterUserCredentialsOutput } from "@pulumi/azure-native/containerservice/listManagedClusterUserCredentials";
 import { ResourceIdentityType } from "@pulumi/azure-native/types/enums/containerservice";
 import { FederatedIdentityCredential } from "@pulumi/azure-native/managedidentity/federatedIdentityCredential";
 import { ResourceGroup } from "@pulumi/azure-native/resources/resourceGroup";
 import * as local from "@pulumi/command/local";
 import { Provider as KubernetesProvider } from "@pulumi/kubernetes/provider";
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { withKubeloginMode } from "../lib/kubeconfig";
@@ -147,64 +148,68 @@ export class AksCluster extends pulumi.ComponentResource {
       clusterDeps.push(controlPlane);
     }
 
+    const clusterArgs: ManagedClusterArgs = {
+      resourceName: scopedName("aks", args.names),
+      resourceGroupName: group.name,
+      location: args.location,
+      dnsPrefix: scopedName("aks", args.names),
+      kubernetesVersion: args.kubernetesVersion,
+      // Named rather than MC_<rg>_<cluster>_<region> so it is predictable; read back from the output for grants.
+      nodeResourceGroup: `${groupName}-nodes`,
+      identity: controlPlane
+        ? { type: ResourceIdentityType.UserAssigned, userAssignedIdentities: [controlPlane.id] }
+        : { type: ResourceIdentityType.SystemAssigned },
+      sku: { name: "Base", tier: args.skuTier },
+      enableRBAC: true,
+      // Entra ID with Azure RBAC, and no local (certificate) admin account to leak.
+      aadProfile: { managed: true, enableAzureRBAC: true, tenantID: args.tenantId, adminGroupObjectIDs: [...args.adminGroupObjectIds] },
+      disableLocalAccounts: true,
+      agentPoolProfiles: [
+        {
+          name: "system",
+          mode: "System",
+          count: args.nodeCount,
+          vmSize: args.nodeVmSize,
+          osType: "Linux",
+          osSKU: "Ubuntu",
+          osDiskType: "Managed",
+          osDiskSizeGB: 128,
+          type: "VirtualMachineScaleSets",
+          maxPods: 30,
+          enableNodePublicIP: false,
+          upgradeSettings: { maxSurge: "33%" },
+        },
+      ],
+      // Azure CNI (the add-on requires it; kubenet only with an opt-in) with Calico network policy,
+      // supported on Azure CNI (azure-aks-docs articles/aks/use-network-policies.md).
+      networkProfile: { networkPlugin: "azure", networkPolicy: "calico", loadBalancerSku: "standard", outboundType: "loadBalancer" },
+      // Always sent, empty for "open": AKS keeps the ranges it has when the profile is left out of an
+      // update, so removing the last range would change nothing (crossplane-contrib/provider-upjet-azure#507);
+      // an empty list is what `az aks update --api-server-authorized-ip-ranges ""` sends to disable them
+      // (azure-aks-docs articles/aks/api-server-authorized-ip-ranges.md) and mspnp/aks-baseline's default.
+      apiServerAccessProfile: { authorizedIPRanges: [...args.apiServerAuthorizedIpRanges] },
+      // The issuer stays on in both modes: it cannot be turned off once on, and a later switch to
+      // Workload Identity then needs no cluster-level change besides the webhook.
+      oidcIssuerProfile: { enabled: true },
+      securityProfile: aadPodIdentity ? undefined : { workloadIdentity: { enabled: true } },
+      // The add-on only: AKS refuses pod identities in the request that creates the cluster
+      // (PodIdentityAddonUserAssignedIdentitiesNotAllowedInCreation: Azure/AKS#2199,
+      // pulumi/pulumi-azure-native#1298), so the demo identity is bound afterwards (below).
+      podIdentityProfile: aadPodIdentity ? { enabled: true } : undefined,
+      autoUpgradeProfile: { upgradeChannel: "patch", nodeOSUpgradeChannel: "NodeImage" },
+      tags: aadPodIdentity ? { ...args.tags, [podIdentityAcknowledgedTag]: "true" } : { ...args.tags },
+    };
     const cluster = new ManagedCluster(
       `${name}-aks`,
-      {
-        resourceName: scopedName("aks", args.names),
-        resourceGroupName: group.name,
-        location: args.location,
-        dnsPrefix: scopedName("aks", args.names),
-        kubernetesVersion: args.kubernetesVersion,
-        // Named rather than MC_<rg>_<cluster>_<region> so it is predictable; read back from the output for grants.
-        nodeResourceGroup: `${groupName}-nodes`,
-        identity: controlPlane
-          ? { type: ResourceIdentityType.UserAssigned, userAssignedIdentities: [controlPlane.id] }
-          : { type: ResourceIdentityType.SystemAssigned },
-        sku: { name: "Base", tier: args.skuTier },
-        enableRBAC: true,
-        // Entra ID with Azure RBAC, and no local (certificate) admin account to leak.
-        aadProfile: { managed: true, enableAzureRBAC: true, tenantID: args.tenantId, adminGroupObjectIDs: [...args.adminGroupObjectIds] },
-        disableLocalAccounts: true,
-        agentPoolProfiles: [
-          {
-            name: "system",
-            mode: "System",
-            count: args.nodeCount,
-            vmSize: args.nodeVmSize,
-            osType: "Linux",
-            osSKU: "Ubuntu",
-            osDiskType: "Managed",
-            osDiskSizeGB: 128,
-            type: "VirtualMachineScaleSets",
-            maxPods: 30,
-            enableNodePublicIP: false,
-            upgradeSettings: { maxSurge: "33%" },
-          },
-        ],
-        // Azure CNI (the add-on requires it; kubenet only with an opt-in) with Calico network policy,
-        // supported on Azure CNI (azure-aks-docs articles/aks/use-network-policies.md).
-        networkProfile: { networkPlugin: "azure", networkPolicy: "calico", loadBalancerSku: "standard", outboundType: "loadBalancer" },
-        // Always sent, empty for "open": AKS keeps the ranges it has when the profile is left out of an
-        // update, so removing the last range would change nothing (crossplane-contrib/provider-upjet-azure#507);
-        // an empty list is what `az aks update --api-server-authorized-ip-ranges ""` sends to disable them
-        // (azure-aks-docs articles/aks/api-server-authorized-ip-ranges.md) and mspnp/aks-baseline's default.
-        apiServerAccessProfile: { authorizedIPRanges: [...args.apiServerAuthorizedIpRanges] },
-        // The issuer stays on in both modes: it cannot be turned off once on, and a later switch to
-        // Workload Identity then needs no cluster-level change besides the webhook.
-        oidcIssuerProfile: { enabled: true },
-        securityProfile: aadPodIdentity ? undefined : { workloadIdentity: { enabled: true } },
-        // The add-on only: AKS refuses pod identities in the request that creates the cluster
-        // (PodIdentityAddonUserAssignedIdentitiesNotAllowedInCreation: Azure/AKS#2199,
-        // pulumi/pulumi-azure-native#1298), so the demo identity is bound afterwards (below).
-        podIdentityProfile: aadPodIdentity ? { enabled: true } : undefined,
-        autoUpgradeProfile: { upgradeChannel: "patch", nodeOSUpgradeChannel: "NodeImage" },
-        tags: aadPodIdentity ? { ...args.tags, [podIdentityAcknowledgedTag]: "true" } : { ...args.tags },
-      },
+      clusterArgs,
       {
         parent: this,
         dependsOn: [...clusterDeps, ...((opts?.dependsOn as pulumi.Resource[] | undefined) ?? [])],
         // AKS create/upgrade takes 5-15 minutes and can take longer; the defaults are too short.
         customTimeouts: { create: "45m", update: "45m", delete: "45m" },
+        // The add-on's bindings are made outside this resource (below). Should a refresh copy them into
+        // the stored inputs, keep them there, so a later update sends them back instead of dropping them.
+        ...(aadPodIdentity ? { ignoreChanges: ["podIdentityProfile.userAssignedIdentities"] } : {}),
       },
     );
 
@@ -256,9 +261,10 @@ export class AksCluster extends pulumi.ComponentResource {
     } else {
       // Bind the pod identity as the hand-made flow does (az aks pod-identity add), after the cluster and
       // after the control-plane identity's Managed Identity Operator grant on it. Pulumi's own writes
-      // of the cluster do not carry the binding, so it is made again whenever the cluster was written
-      // (its lastModifiedAt changes); the add is a no-op when the binding is there. Removed on destroy
-      // before the cluster goes.
+      // of the cluster do not carry the binding, so the add runs again whenever the cluster's inputs
+      // change (CLUSTER_INPUTS, a digest of them: AKS returns no systemData to follow); it is a no-op
+      // when the binding is there. Another identity or namespace replaces the command: the old binding
+      // is removed first. Removed on destroy before the cluster goes.
       const environment = {
         SUBSCRIPTION_ID: pulumi.output(args.subscriptionId),
         RESOURCE_GROUP: group.name,
@@ -266,7 +272,7 @@ export class AksCluster extends pulumi.ComponentResource {
         POD_IDENTITY_NAMESPACE: args.demoNamespace,
         POD_IDENTITY_NAME: demoIdentityName,
         IDENTITY_RESOURCE_ID: this.podIdentity.id,
-        CLUSTER_MODIFIED_AT: cluster.systemData.apply((d) => d?.lastModifiedAt ?? ""),
+        CLUSTER_INPUTS: pulumi.output(clusterArgs).apply((a) => createHash("sha256").update(JSON.stringify(a)).digest("hex")),
       };
       podWaitsFor.push(
         new local.Command(
@@ -277,9 +283,10 @@ export class AksCluster extends pulumi.ComponentResource {
             delete: `set -- remove\n${podIdentityScript}`,
             interpreter: ["/bin/bash", "-c"],
             environment,
+            triggers: [environment.POD_IDENTITY_NAMESPACE, environment.IDENTITY_RESOURCE_ID],
           },
           // The add updates the cluster (minutes, like any AKS update).
-          { parent: this, dependsOn: [cluster, ...(controlPlane ? [controlPlane] : [])], customTimeouts: { create: "45m", update: "45m", delete: "45m" } },
+          { parent: this, dependsOn: [cluster, ...(controlPlane ? [controlPlane] : [])], deleteBeforeReplace: true, customTimeouts: { create: "45m", update: "45m", delete: "45m" } },
         ),
       );
     }

@@ -163,15 +163,31 @@ describe("workload identity federation and the demo", () => {
         POD_IDENTITY_NAMESPACE: "demo",
         POD_IDENTITY_NAME: "keyless-demo",
         IDENTITY_RESOURCE_ID: id.outputs.id,
-        CLUSTER_MODIFIED_AT: "2026-01-01T00:00:00Z",
+        CLUSTER_INPUTS: expect.stringMatching(/^[0-9a-f]{64}$/),
       },
+      // Another namespace or identity: the old binding is removed, then the new one made.
+      triggers: ["demo", id.outputs.id],
     });
+    expect(binding.deleteBeforeReplace).toBe(true);
+    // A refresh that copies the binding into the cluster's stored inputs does not make the next update drop it.
+    expect(aad.ignoreChanges?.[c.urn]).toEqual(["podIdentityProfile.userAssignedIdentities"]);
+    expect(wi.ignoreChanges?.[cluster(wi).urn]).toBeUndefined();
     expect(podIdentityScript).toBe(readFileSync(join(root, "scripts/aks/add-pod-identity.sh"), "utf8"));
     const deps = transitiveDependencies(aad, binding.urn);
     expect(deps).toContain(c.urn);
     expect(deps).toContain(resource(aad, "azure-native:authorization:RoleAssignment", "aks-control-plane-pod-identity-operator").urn);
     expect(transitiveDependencies(aad, resource(aad, "kubernetes:core/v1:Pod", "aks-demo-pod").urn)).toContain(binding.urn);
     expect(() => resource(wi, "command:local:Command", "aks-pod-identity-binding")).toThrow(/found 0/);
+  });
+
+  it("aad-pod-identity: the binding runs again when, and only when, the cluster's inputs change", async () => {
+    const c = readStackConfig(join(root, "stacks/aks-pod-identity.yaml"));
+    const digest = (p: Plan) => (resource(p, "command:local:Command", "aks-pod-identity-binding").inputs.environment as Record<string, string>).CLUSTER_INPUTS;
+    const aks = JSON.parse(c.values["keyless:aks"]) as Record<string, unknown>;
+    const again = await planProgram(c.values, { stack: "aks-pod-identity" });
+    const resized = await planProgram({ ...c.values, "keyless:aks": JSON.stringify({ ...aks, nodeCount: 3 }) }, { stack: "aks-pod-identity" });
+    expect(digest(again)).toBe(digest(aad));
+    expect(digest(resized)).not.toBe(digest(aad));
   });
 
   it("aad-pod-identity: the add-on creates the demo namespace, so it is patched, not created (a create would fail with AlreadyExists)", () => {

@@ -147,10 +147,21 @@ describe("add-pod-identity.sh (the add-on's binding, made after the cluster)", (
       "az extension add --name aks-preview --upgrade --yes --only-show-errors",
       "az aks pod-identity delete --subscription s1 --resource-group rg1 --cluster-name aks1 --namespace demo --name keyless-demo --output none --only-show-errors",
     ]);
-    const gone = run(script, { az: 'if [ "$1 $2" = "aks show" ]; then echo "(ResourceNotFound)" >&2; exit 3; fi' }, { ...env, PREFIX: "set -- remove" });
+    const unbound = run(script, bound("0"), { ...env, PREFIX: "set -- remove" });
+    expect(unbound.status).toBe(0);
+    expect(unbound.calls).toEqual([show]);
+    expect(unbound.stdout.trim()).toBe("add-pod-identity: demo/keyless-demo is not bound");
+    const gone = run(script, { az: 'if [ "$1 $2" = "aks show" ]; then echo "(ResourceNotFound) The Resource was not found." >&2; exit 3; fi' }, { ...env, PREFIX: "set -- remove" });
     expect(gone.status).toBe(0);
     expect(gone.calls).toEqual([show]);
-    expect(gone.stdout.trim()).toBe("add-pod-identity: demo/keyless-demo is not bound");
+    expect(gone.stdout.trim()).toBe("add-pod-identity: cluster aks1 is gone; nothing to remove");
+  });
+
+  it("stops the destroy when it cannot read the cluster for another reason, instead of skipping the removal", () => {
+    const r = run(script, { az: 'if [ "$1 $2" = "aks show" ]; then echo "AADSTS700024: Client assertion is not within its valid time range." >&2; exit 1; fi' }, { ...env, PREFIX: "set -- remove" });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split("\n").pop()).toBe("AADSTS700024: Client assertion is not within its valid time range.");
+    expect(r.calls).toEqual([show]);
   });
 
   it("refuses to run without its settings", () => {

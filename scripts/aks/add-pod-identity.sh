@@ -9,7 +9,7 @@
 #
 # Usage: add-pod-identity.sh add|remove
 # Environment: SUBSCRIPTION_ID, RESOURCE_GROUP, CLUSTER_NAME, POD_IDENTITY_NAMESPACE,
-# POD_IDENTITY_NAME, IDENTITY_RESOURCE_ID (add only). CLUSTER_MODIFIED_AT is not read: it changes
+# POD_IDENTITY_NAME, IDENTITY_RESOURCE_ID (add only). CLUSTER_INPUTS is not read: it changes
 # whenever Pulumi writes the cluster, whose request does not carry the binding, so the binding is
 # made again after every such write.
 set -euo pipefail
@@ -23,6 +23,8 @@ for v in "${need[@]}"; do
     exit 2
   fi
 done
+errors=$(mktemp)
+trap 'rm -f "$errors"' EXIT
 cluster=(--subscription "$SUBSCRIPTION_ID" --resource-group "$RESOURCE_GROUP" --cluster-name "$CLUSTER_NAME")
 binding=(--namespace "$POD_IDENTITY_NAMESPACE" --name "$POD_IDENTITY_NAME")
 
@@ -45,8 +47,17 @@ case "$mode" in
     echo "add-pod-identity: bound $POD_IDENTITY_NAMESPACE/$POD_IDENTITY_NAME"
     ;;
   remove)
-    # Gone already (the cluster deleted, or the binding removed by hand): nothing to do.
-    if ! state=$(bound 2>/dev/null) || [ "$state" = "0" ]; then
+    # Gone already (the cluster deleted, or the binding removed by hand): nothing to do. Any other
+    # failure to read the cluster (sign-in, throttling) stops the destroy rather than skip the removal.
+    if ! state=$(bound 2>"$errors"); then
+      if grep -q "ResourceNotFound\|ResourceGroupNotFound" "$errors"; then
+        echo "add-pod-identity: cluster $CLUSTER_NAME is gone; nothing to remove"
+        exit 0
+      fi
+      cat "$errors" >&2
+      exit 1
+    fi
+    if [ "$state" = "0" ]; then
       echo "add-pod-identity: $POD_IDENTITY_NAMESPACE/$POD_IDENTITY_NAME is not bound"
       exit 0
     fi

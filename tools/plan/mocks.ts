@@ -247,8 +247,6 @@ Object.assign(azureOutputs, {
       nodeResourceGroup: nodeGroup,
       oidcIssuerProfile: { enabled: true, issuerURL: `https://${i.location}.oic.prod-aks.azure.com/${mockTenantId}/${mockGuid("issuer", id)}/` },
       identity: { type: "SystemAssigned", principalId: mockGuid("cluster-principal", id), tenantId: mockTenantId },
-      // ARM stamps every write; a fixed time keeps the plan deterministic.
-      systemData: { createdAt: "2026-01-01T00:00:00Z", lastModifiedAt: "2026-01-01T00:00:00Z" },
       identityProfile: {
         kubeletidentity: {
           resourceId: `${sub}/resourceGroups/${nodeGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${i.resourceName}-agentpool`,
