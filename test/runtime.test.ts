@@ -25,7 +25,20 @@ describe("Pulumi.yaml runtime", () => {
     expect(project.runtime.name).toBe("nodejs");
     expect(project.runtime.options.typescript).toBe(false);
     expect(nodeargs).toEqual(["--require", "./tools/runtime/register.cjs"]);
-    expect(project.main).toBe("index.ts");
+    expect(project.main).toBe("tools/runtime/main.cjs");
+  });
+
+  it("runs the program when Pulumi's own runtime loads main: every registration the offline plan shows", async () => {
+    // @pulumi/pulumi cmd/run/run.js calls a CommonJS module's export only when it is a function; an
+    // `export default` object would be taken as the stack's outputs and nothing registered.
+    const config = { project: "keyless", stack: "dev", ...stackConfig("dev") };
+    const r = spawnSync(process.execPath, [...nodeargs, "test/support/pulumi-run.cjs", project.main], { cwd: root, encoding: "utf8", input: JSON.stringify(config) });
+    expect(r.status, r.stderr).toBe(0);
+    const { types } = JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}") as { types: string[] };
+    const registered = types.filter((t) => !t.startsWith("invoke ")).sort();
+    const plan = await planStack("dev");
+    expect(registered).toEqual(plan.resources.map((x) => x.type).sort());
+    expect(types).toContain("invoke azure-native:authorization:getClientConfig");
   });
 
   it("registers the same resources under the loader as the tests do in-process", async () => {

@@ -230,8 +230,10 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
     try {
       await pulumi.runtime.runInPulumiStack(async () => {
         const exports = await options.load();
-        // As the Pulumi runtime does (cmd/run/run.js): a default export that is a function is the
-        // program, and what it returns are the stack outputs; otherwise the named exports are.
+        // index.ts's default export is the program, and what it returns are the stack outputs;
+        // otherwise the named exports are. Under `pulumi up`, tools/runtime/main.cjs hands that
+        // function to Pulumi's runtime as the module's export, which the runtime calls
+        // (@pulumi/pulumi cmd/run/run.js; test/runtime.test.ts runs that path).
         const main = (exports as { default?: unknown }).default;
         if (typeof main === "function") return (await main()) as Record<string, unknown>;
         const out: Record<string, unknown> = {};
