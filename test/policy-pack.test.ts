@@ -10,15 +10,19 @@ import { readinessRules } from "../policy/readiness";
 import { rules } from "../policy/rules";
 import { root } from "./support/harness";
 
-// The policy pack as the Pulumi CLI runs it: policy/index.ts started as a process (it serves the
-// analyzer gRPC protocol and prints its port), then configured and asked to analyze resources over
+// The policy pack as the Pulumi CLI runs it: policy/ started by @pulumi/pulumi's run-policy-pack (it
+// compiles index.ts with ts-node, serves the analyzer gRPC protocol and prints its port), then configured and asked to analyze resources over
 // gRPC, exactly the calls `pulumi preview --policy-pack policy --policy-pack-config ...` makes.
 
 let pack: ChildProcess;
 let client: AnalyzerClient;
 
 beforeAll(async () => {
-  pack = spawn(process.execPath, [join(root, "node_modules/tsx/dist/cli.mjs"), "index.ts"], { cwd: join(root, "policy"), stdio: ["ignore", "pipe", "pipe"] });
+  // What the CLI starts for a Node.js pack: @pulumi/pulumi's run-policy-pack in the pack's directory,
+  // which compiles it with ts-node and a full type check against policy/tsconfig.json (the project's
+  // loader and Pulumi.yaml options do not apply to packs). The first argument is the engine's address,
+  // used only for logging.
+  pack = spawn(process.execPath, [join(root, "node_modules/@pulumi/pulumi/cmd/run-policy-pack"), "127.0.0.1:1", join(root, "policy")], { cwd: join(root, "policy"), stdio: ["ignore", "pipe", "pipe"] });
   const port = await new Promise<string>((resolve, reject) => {
     let out = "";
     let err = "";
