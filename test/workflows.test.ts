@@ -114,6 +114,15 @@ describe("pr.yml", () => {
     const runs = wf.jobs.check.steps.map((s: { run?: string; uses?: string }) => s.run ?? s.uses).join("\n");
     for (const part of ["npm ci", "npm run typecheck", "npm run lint", "npm test", "for file in Pulumi.*.yaml stacks/*.yaml", "--json >", "--config-file \"$file\" --policy", "actions/upload-artifact@v7"]) expect(runs).toContain(part);
   });
+
+  it("checks the base branch out with actions/checkout (works on a private repository), never with a credential-less git fetch", () => {
+    const steps = wf.jobs.check.steps as { run?: string; uses?: string; with?: Record<string, unknown> }[];
+    const base = steps.find((s) => s.uses === "actions/checkout@v7" && s.with?.path === ".base");
+    expect(base?.with).toEqual({ ref: "${{ github.event.pull_request.base.sha }}", path: ".base", "persist-credentials": false });
+    const diff = steps.findIndex((s) => s.run?.includes("--diff"));
+    expect(steps.indexOf(base as (typeof steps)[number])).toBeLessThan(diff);
+    expect(steps.map((s) => s.run ?? "").join("\n")).not.toMatch(/git (fetch|worktree)/);
+  });
 });
 
 describe("preview.yml", () => {
