@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { clusterAccessScript, podIdentityScript, registerFeatureScript } from "../components/aks-cluster";
 import { listNodeVmsScript } from "../components/aks-demo";
 import type { Plan } from "../tools/plan/engine";
+import { grantRows } from "../tools/plan/grants";
 import { mockDeployerObjectId, mockSubscriptionId } from "../tools/plan/mocks";
 import { readStackConfig } from "../tools/plan/stack-file";
 import { ofType, planProgram, planStack, resource, root, transitiveDependencies } from "./support/harness";
@@ -178,6 +179,12 @@ describe("workload identity federation and the demo", () => {
     expect(deps).toContain(resource(aad, "azure-native:authorization:RoleAssignment", "aks-control-plane-pod-identity-operator").urn);
     expect(transitiveDependencies(aad, resource(aad, "kubernetes:core/v1:Pod", "aks-demo-pod").urn)).toContain(binding.urn);
     expect(() => resource(wi, "command:local:Command", "aks-pod-identity-binding")).toThrow(/found 0/);
+  });
+
+  it("aad-pod-identity: the grants table knows the bound identity is the pods' (and the control-plane identity is not)", () => {
+    const rows = grantRows(aad);
+    expect(rows.find((r) => r.role === "Reader")).toMatchObject({ holder: "id-keyless-podid-pod (user-assigned identity)", workload: "AKS pod", workloadName: "pods bound by AAD Pod Identity (aks-keyless-podid)" });
+    expect(rows.find((r) => r.role === "Managed Identity Operator")).toMatchObject({ holder: "id-keyless-podid-aks (user-assigned identity)", workload: "user-assigned identity" });
   });
 
   it("aad-pod-identity: the binding runs again when, and only when, the cluster's inputs change", async () => {
