@@ -1,7 +1,8 @@
 // Runs the program the way `pulumi up` does: @pulumi/pulumi's own language-runtime entry
 // (cmd/run/run.js `run`), given Pulumi.yaml's `main`, under the loader `nodeargs` names, with the
-// SDK's mock monitor and the offline plan's mocks standing in for the engine. Prints one JSON line: the types registered and the
-// stack outputs' keys. Usage (from the project root):
+// SDK's mock monitor and the offline plan's mocks standing in for the engine. Prints one JSON line,
+// { "types": [...] }: the type of every registration, and "invoke <token> via <provider>" for every
+// invoke ("DEFAULT" when it names no provider). Usage (from the project root):
 //   node --require ./tools/runtime/register.cjs test/support/pulumi-run.cjs <main> < config.json
 // config.json: { "project", "stack", "values": { "ns:key": "value" }, "secretKeys": [...] }
 "use strict";
@@ -33,7 +34,7 @@ pulumi.runtime
         return mocks.newResource(a);
       },
       call: (a) => {
-        types.push(`invoke ${a.token}`);
+        types.push(`invoke ${a.token} via ${a.provider ? a.provider.split("::").slice(-2).join("::") : "DEFAULT"}`);
         return mocks.call(a);
       },
     },
@@ -42,10 +43,10 @@ pulumi.runtime
     true,
   )
   .then(() => run({ _: [path.resolve(process.argv[2])], pwd: process.cwd() }, () => {}, (err) => process.stderr.write(`${err}\n`), () => false))
-  .then(async (outputs) => {
+  .then(async () => {
     // Let outstanding registrations reach the mock monitor.
     await new Promise((resolve) => setTimeout(resolve, 500));
-    process.stdout.write(`${JSON.stringify({ types, outputs: Object.keys(outputs ?? {}).sort() })}\n`);
+    process.stdout.write(`${JSON.stringify({ types })}\n`);
   })
   .catch((err) => {
     process.stderr.write(`pulumi-run: ${err && err.stack ? err.stack : err}\n`);
