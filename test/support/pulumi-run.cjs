@@ -44,8 +44,8 @@ pulumi.runtime
   )
   .then(() => run({ _: [path.resolve(process.argv[2])], pwd: process.cwd() }, () => {}, (err) => process.stderr.write(`${err}\n`), () => false))
   .then(async () => {
-    // Let outstanding registrations reach the mock monitor.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Every outstanding registration has reached the mock monitor (what the runtime awaits before it exits).
+    await require(require.resolve("@pulumi/pulumi/runtime/settings", { paths: [process.cwd()] })).waitForRPCs();
     process.stdout.write(`${JSON.stringify({ types })}\n`);
   })
   .catch((err) => {
