@@ -286,6 +286,25 @@ export const readinessRules: readonly ReadinessRule[] = [
     },
   },
   {
+    name: "keyless-readiness-one-grant-per-role",
+    description:
+      "One role assignment per scope, principal and role: ARM refuses a second one for the same three with RoleAssignmentExists, whatever its name (azure-docs role-based-access-control/troubleshooting.md, \"The role assignment already exists\").",
+    check: (graph) => {
+      const seen = new Map<string, GraphResource>();
+      return graph.ofType(readinessTypes.roleAssignment).flatMap((g) => {
+        const { scope, principalId, roleDefinitionId } = g.inputs;
+        if (!known(scope) || !known(principalId) || !known(roleDefinitionId)) return [];
+        const key = [scope.toLowerCase(), principalId.toLowerCase(), roleDefinitionId.split("/").pop()?.toLowerCase()].join("|");
+        const first = seen.get(key);
+        if (!first) {
+          seen.set(key, g);
+          return [];
+        }
+        return [{ urn: g.urn, message: `grants the same role to the same principal on the same scope as ${first.name}; ARM refuses the second with RoleAssignmentExists` }];
+      });
+    },
+  },
+  {
     name: "keyless-readiness-rerun-replace",
     description:
       "A check re-run with `pulumi up --replace` (a run command with a fixed name, as its error message and docs say) is deleted before its replacement is created: by default the engine creates the replacement first, and azure-native refuses to create a resource that already exists (pulumi-azure-native provider.go, \"cannot create already existing resource\").",

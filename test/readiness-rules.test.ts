@@ -133,6 +133,17 @@ describe("readiness rules", () => {
     });
   });
 
+  describe("keyless-readiness-one-grant-per-role", () => {
+    it("a second assignment of the same role to the same principal on the same scope, however its ids are spelt", () => {
+      const m = fixture();
+      const vmGrant = m.get("vm-acrpull") as R;
+      const scope = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/cr";
+      m.set("vm-acrpull", { ...vmGrant, inputs: { ...vmGrant.inputs, scope } });
+      m.set("vm-acrpull-2", { ...vmGrant, urn: vmGrant.urn.replace(/vm-acrpull$/, "vm-acrpull-2"), name: "vm-acrpull-2", inputs: { ...vmGrant.inputs, scope: scope.toUpperCase(), roleDefinitionId: `/providers/Microsoft.Authorization/roleDefinitions/${String(vmGrant.inputs.roleDefinitionId).split("/").pop()}` } });
+      expect(violations(m).filter(([r0]) => r0 === "keyless-readiness-one-grant-per-role")).toEqual([["keyless-readiness-one-grant-per-role", "vm-acrpull-2", "grants the same role to the same principal on the same scope as vm-acrpull; ARM refuses the second with RoleAssignmentExists"]]);
+    });
+  });
+
   describe("keyless-readiness-rerun-replace", () => {
     const rule = "keyless-readiness-rerun-replace";
     const message = 'is re-run with `pulumi up --replace` but lacks deleteBeforeReplace: the replacement, created first under the same name, fails with "cannot create already existing resource"';
