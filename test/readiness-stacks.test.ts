@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { namespacesOf } from "../lib/resource-providers";
 import { parentTypeOf } from "../policy/readiness";
 import { readStackConfig } from "../tools/plan/stack-file";
+import { UNKNOWN } from "../tools/plan/engine";
 import { checkResources, readPolicyConfig } from "../tools/plan/policy";
 import { planProgram, resource, root, transitiveDependencies } from "./support/harness";
 
@@ -27,6 +28,19 @@ describe("every stack file passes every rule", () => {
     const { stack, production, plan: p } = await plan(file);
     const config = readPolicyConfig(join(root, "policy/config", `${stack}.json`), false);
     expect(checkResources(p.resources, { production, config })).toEqual([]);
+  });
+});
+
+describe("no two resources the engine or Azure would take for one", () => {
+  // The engine refuses a second registration of a URN; azure-native refuses to create a resource whose
+  // ARM id exists ("cannot create already existing resource", provider.go). The mock engine checks neither.
+  it.each(files)("%s: URNs and ARM ids are unique", async (file) => {
+    const { plan: p } = await plan(file);
+    const urns = p.resources.map((r) => r.urn);
+    expect(urns.filter((u, i) => urns.indexOf(u) !== i)).toEqual([]);
+    const ids = p.resources.filter((r) => r.custom && r.type.startsWith("azure-native:") && typeof r.outputs.id === "string" && r.outputs.id !== UNKNOWN).map((r) => String(r.outputs.id).toLowerCase());
+    expect(ids.length).toBeGreaterThan(0);
+    expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
   });
 });
 
