@@ -34,8 +34,13 @@ describe("npm run plan -- --json", () => {
     expect(doc.outputs.keyVault.id).toBe(doc.unknown);
     expect(first.stdout).not.toContain("04da6b54-80e4-46f7-96ec-b56ff0331ba9");
     const vault = doc.resources.find((r: { type: string }) => r.type === "azure-native:keyvault:Vault");
-    expect(vault.urn).toBe("urn:pulumi:dev::keyless::pulumi:pulumi:Stack$keyless:keyvault:KeyVault$azure-native:keyvault:Vault::vault-kv");
-    expect(vault.parent).toBe("urn:pulumi:dev::keyless::pulumi:pulumi:Stack$keyless:keyvault:KeyVault::vault");
+    expect(vault.urn).toBe("urn:pulumi:dev::keyless::keyless:keyvault:KeyVault$azure-native:keyvault:Vault::vault-kv");
+    expect(vault.parent).toBe("urn:pulumi:dev::keyless::keyless:keyvault:KeyVault::vault");
+    // URNs as the engine forms them (pulumi sdk/go/common/resource/urn.go NewURN): the parent's
+    // qualified type, except the root stack's, so `pulumi up --replace <urn>` finds the resource.
+    const group = doc.resources.find((r: { name: string }) => r.name === "shared-rg");
+    expect(group.urn).toBe("urn:pulumi:dev::keyless::azure-native:resources:ResourceGroup::shared-rg");
+    expect(group.parent).toBe("urn:pulumi:dev::keyless::pulumi:pulumi:Stack::keyless-dev");
   });
 
   it("is byte-identical across runs", () => {

@@ -48,7 +48,7 @@ describe("npm run plan -- --policy", () => {
     });
     const r = plan("--plan-file", file, "--policy");
     expect(r.stdout).toBe(
-      "keyless-storage-shared-key-off  urn:pulumi:dev::keyless::pulumi:pulumi:Stack$keyless:storage:BlobStorage$azure-native:storage:StorageAccount::storage-st  allowSharedKeyAccess is true; must be false (shared key and SAS authorization off; Azure's default allows it)\n",
+      "keyless-storage-shared-key-off  urn:pulumi:dev::keyless::keyless:storage:BlobStorage$azure-native:storage:StorageAccount::storage-st  allowSharedKeyAccess is true; must be false (shared key and SAS authorization off; Azure's default allows it)\n",
     );
     expect(r.status).toBe(1);
   });
@@ -59,7 +59,7 @@ describe("npm run plan -- --policy", () => {
     });
     const r = plan("--plan-file", file, "--policy");
     expect(r.stdout).toBe(
-      "keyless-acr-admin-user-off  urn:pulumi:dev::keyless::pulumi:pulumi:Stack$keyless:registry:ContainerRegistry$azure-native:containerregistry:Registry::registry-cr  adminUserEnabled is true; must be false (pull with an identity holding AcrPull)\n",
+      "keyless-acr-admin-user-off  urn:pulumi:dev::keyless::keyless:registry:ContainerRegistry$azure-native:containerregistry:Registry::registry-cr  adminUserEnabled is true; must be false (pull with an identity holding AcrPull)\n",
     );
     expect(r.status).toBe(1);
   });
@@ -86,7 +86,7 @@ describe("npm run plan -- --policy", () => {
       doc.resources = doc.resources.filter((r) => r.name !== "aks-deployer-cluster-admin");
     });
     const r = plan("--plan-file", file, "--policy");
-    const prefix = "urn:pulumi:dev::keyless::pulumi:pulumi:Stack$keyless:aks:AksCluster$keyless:aks:AksDemo$kubernetes:core/v1:";
+    const prefix = "urn:pulumi:dev::keyless::keyless:aks:AksCluster$keyless:aks:AksDemo$kubernetes:core/v1:";
     expect(r.stdout).toBe(
       ["ConfigMap::aks-demo-script", "Namespace::aks-demo-ns", "Pod::aks-demo-pod", "ServiceAccount::aks-demo-sa"]
         .map((o) => `keyless-readiness-kubernetes-gate  ${prefix}${o}  does not wait for the deployer's Azure Kubernetes Service RBAC Cluster Admin grant; the API server answers 403 until it exists\n`)

@@ -111,7 +111,7 @@ describe("policy/index.ts served as an analyzer", () => {
 
   it("runs the readiness rules as stack validations over the resources and their dependencies", async () => {
     await configure({});
-    const urn = (chain: string, name: string) => `urn:pulumi:prod::keyless::pulumi:pulumi:Stack$${chain}::${name}`;
+    const urn = (chain: string, name: string) => `urn:pulumi:prod::keyless::${chain}::${name}`;
     const resource = (chain: string, name: string, props: Record<string, unknown>, deps: string[]) => {
       const r = new analyzer.AnalyzerResource();
       r.setType(chain.split("$").pop() as string);

@@ -181,8 +181,11 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
     const monitor = settings.getMonitor() as any;
     // The SDK's mock builds a child's URN from its parent's last type only; the engine uses the
     // whole chain. Use the engine's form so URNs in the plan are the ones `pulumi up` would show.
+    // The root stack's type is left out of its children's (pulumi/pulumi sdk/go/common/resource/urn.go,
+    // NewURN: `parentType != RootStackType`), so `pulumi up --replace` and `state delete` find them.
     monitor.newUrn = (parent: string, type: string, name: string) => {
-      const qualified = parent ? `${parent.split("::")[2]}$${type}` : type;
+      const parentType = parent ? (parent.split("::")[2] ?? "") : "";
+      const qualified = parentType !== "" && parentType !== "pulumi:pulumi:Stack" ? `${parentType}$${type}` : type;
       return `urn:pulumi:${options.stack}::${options.project}::${qualified}::${name}`;
     };
     const register = monitor.registerResource.bind(monitor);
