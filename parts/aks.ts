@@ -24,7 +24,7 @@ export function aksPart(p: Platform): Record<string, unknown> | null {
       adminGroupObjectIds: aksConfig.adminGroupObjectIds,
       apiServerAuthorizedIpRanges: aksConfig.apiServerAuthorizedIpRanges,
       kubeloginMode: aksConfig.kubeloginMode,
-      deployer: { objectId: p.client.objectId, principalType: p.config.deployerPrincipalType },
+      deployer: { objectId: p.deployerObjectId, principalType: p.config.deployerPrincipalType },
       skuTier: aksConfig.skuTier,
       registryId: p.registry.registryId,
     },

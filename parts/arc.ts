@@ -17,7 +17,7 @@ export function arcPart(p: Platform): Record<string, unknown> | null {
       // Secret-only config becomes Pulumi secrets before any component sees it.
       servicePrincipalSecret: config.arcSecrets?.servicePrincipalSecret === undefined ? undefined : pulumi.secret(config.arcSecrets.servicePrincipalSecret),
       sshPrivateKeys: Object.fromEntries(Object.entries(config.arcSecrets?.sshPrivateKeys ?? {}).map(([k, v]) => [k, pulumi.secret(v)])),
-      deployerObjectId: p.client.objectId,
+      deployerObjectId: p.deployerObjectId,
       deployerPrincipalType: config.deployerPrincipalType,
       tenantId: p.client.tenantId,
       subscriptionId: p.client.subscriptionId,

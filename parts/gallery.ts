@@ -62,7 +62,7 @@ export function galleryPart(p: Platform): Record<string, unknown> | null {
         federatedCredentials: appConfig.federatedCredentials,
         galleryId: imageGallery.galleryId,
         tenantId: p.client.tenantId,
-        ownerObjectId: p.client.objectId,
+        ownerObjectId: p.deployerObjectId,
       },
       { providers: [p.azure, azuread] },
     );

@@ -27,6 +27,11 @@ export interface Platform {
   readonly stateful: pulumi.ComponentResourceOptions;
   /** Tenant, subscription and object id of the principal running `pulumi up`. */
   readonly client: pulumi.Output<GetClientConfigResult>;
+  /**
+   * Object id of the stack's deployer, for its own grants and as the gallery app's owner:
+   * keyless:deployerObjectId when set, else the principal running pulumi.
+   */
+  readonly deployerObjectId: pulumi.Output<string>;
   /** Resource provider registrations; `dependencies(ns)` is what a resource of `ns` waits for. */
   readonly registrations: ProviderRegistrations;
   /** The shared resource group (storage, vault, registry). */
@@ -37,15 +42,20 @@ export interface Platform {
 }
 
 /**
- * Stops the run when keyless:deployerObjectId names another identity than the one pulumi runs as.
- * The deployer's grants are named by a UUID of scope, principal and role (lib/naming.ts), and the
- * gallery app lists the deployer as its owner: another identity's `up` would replace those grants,
- * deleting the deployer's first, and swap the app's owner.
+ * Stops `pulumi up` when keyless:deployerObjectId names another identity than the one pulumi runs as:
+ * the deployer's own data roles (cluster admin, Key Vault Secrets Officer) are granted to the pinned
+ * identity, so another one could not use them, and it was not meant to deploy this stack. A preview
+ * by another identity (preview.yml runs as a read-only identity) goes on, with a warning: it shows
+ * the pinned deployer's grants, as they are.
  */
-export function requireDeployer(expected: string, objectId: string): void {
+export function requireDeployer(expected: string, objectId: string, dryRun: boolean = pulumi.runtime.isDryRun()): void {
   if (objectId.toLowerCase() === expected.toLowerCase()) return;
+  if (dryRun) {
+    pulumi.log.warn(`keyless:deployerObjectId: pulumi is signed in as "${objectId}", not as the stack's deployer "${expected}"; this preview shows the deployer's grants, and pulumi up runs only as ${expected}`);
+    return;
+  }
   throw new pulumi.RunError(
-    `keyless:deployerObjectId: ${JSON.stringify(expected)} deploys this stack, but pulumi is signed in as ${JSON.stringify(objectId)}; another identity would replace the deployer's role assignments (their names include the principal) and the gallery app's owner. Sign in as ${expected}, or set keyless:deployerObjectId to the stack's new deployer`,
+    `keyless:deployerObjectId: ${JSON.stringify(expected)} deploys this stack, but pulumi is signed in as ${JSON.stringify(objectId)}; the deployer's own role assignments go to ${expected}, so another identity could not use them. Sign in as ${expected}, or set keyless:deployerObjectId to the stack's new deployer`,
   );
 }
 
@@ -63,10 +73,12 @@ export async function platform(): Promise<{ readonly platform: Platform; readonl
   const providers = { providers: [azure, command] };
 
   // One lookup of the identity running pulumi. A pinned deployer is checked on it before any resource
-  // but the two providers is registered (an invoke runs at preview too).
+  // but the two providers is registered (an invoke runs at preview too). The deployer's grants go to
+  // the pinned id when there is one, so a preview by another identity shows them unchanged.
   const clientConfig = getClientConfig({ provider: azure });
   if (config.deployerObjectId !== undefined) requireDeployer(config.deployerObjectId, (await clientConfig).objectId);
   const client = pulumi.output(clientConfig);
+  const deployerObjectId = config.deployerObjectId !== undefined ? pulumi.output(config.deployerObjectId) : client.objectId;
   const suffix = client.subscriptionId.apply((sub) => uniqueSuffix(`${sub}/${config.project}/${config.stack}`));
 
   const registrations = new ProviderRegistrations(
@@ -129,7 +141,7 @@ export async function platform(): Promise<{ readonly platform: Platform; readonl
   );
 
   return {
-    platform: { config, names, azure, command, providers, stateful, client, registrations, sharedGroup, blob, vault, registry },
+    platform: { config, names, azure, command, providers, stateful, client, deployerObjectId, registrations, sharedGroup, blob, vault, registry },
     outputs: {
       resourceGroups: { shared: sharedGroup.name },
       storage: { accountName: blob.accountName, blobEndpoint: blob.blobEndpoint, containerIds: blob.containerIds },

@@ -2,7 +2,9 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { requireDeployer } from "../parts/platform";
 import { parse, stringify } from "yaml";
 import type { Plan } from "../tools/plan/engine";
 import { mockDeployerObjectId, mockSubscriptionId, mockTenantId } from "../tools/plan/mocks";
@@ -154,17 +156,33 @@ describe("keyless:deployerObjectId", () => {
     expect(pinned.resources.map((r) => r.urn)).toEqual(plain.resources.map((r) => r.urn));
   });
 
-  it("stops, naming both identities and nothing else, when another identity runs pulumi (through the CLI: exit 1, no plan)", () => {
+  it("pulumi up by another identity stops, naming both identities and nothing else; a preview warns and goes on", () => {
+    const message = `keyless:deployerObjectId: "${other}" deploys this stack, but pulumi is signed in as "${mockDeployerObjectId}"; the deployer's own role assignments go to ${other}, so another identity could not use them. Sign in as ${other}, or set keyless:deployerObjectId to the stack's new deployer`;
+    expect(() => requireDeployer(other, mockDeployerObjectId, false)).toThrow(pulumi.RunError);
+    expect(() => requireDeployer(other, mockDeployerObjectId, false)).toThrow(message);
+    const warn = vi.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
+    try {
+      expect(() => requireDeployer(other, mockDeployerObjectId, true)).not.toThrow();
+      expect(() => requireDeployer(other.toUpperCase(), other, false)).not.toThrow();
+      expect(warn).toHaveBeenCalledTimes(1);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it("a preview by another identity (the workflows' read-only preview identity) goes on with a warning and shows the pinned deployer's grants, through the CLI", () => {
     const doc = parse(readFileSync(join(root, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
     doc.config["keyless:deployerObjectId"] = other;
     const file = join(mkdtempSync(join(tmpdir(), "keyless-deployer-")), "Pulumi.pin.yaml");
     writeFileSync(file, stringify(doc));
     const r = spawnSync(process.execPath, [join(root, "node_modules/tsx/dist/cli.mjs"), join(root, "tools/plan/cli.ts"), "--config-file", file, "--stack", "pin", "--json"], { cwd: root, encoding: "utf8" });
-    expect(r.status).toBe(1);
-    expect(r.stdout).toBe("");
-    const lines = r.stderr.trim().split("\n").filter((l) => !l.startsWith("warning: "));
-    expect(lines).toEqual([
-      `keyless:deployerObjectId: "${other}" deploys this stack, but pulumi is signed in as "${mockDeployerObjectId}"; another identity would replace the deployer's role assignments (their names include the principal) and the gallery app's owner. Sign in as ${other}, or set keyless:deployerObjectId to the stack's new deployer`,
-    ]);
+    expect(r.status).toBe(0);
+    expect(r.stderr.split("\n")).toContain(
+      `warning: keyless:deployerObjectId: pulumi is signed in as "${mockDeployerObjectId}", not as the stack's deployer "${other}"; this preview shows the deployer's grants, and pulumi up runs only as ${other}`,
+    );
+    const plan = JSON.parse(r.stdout) as Plan;
+    // The deployer's own grants and the gallery app's owner: the pinned identity, not the one previewing.
+    for (const name of ["aks-deployer-cluster-admin", "arc-deployer-secrets"]) expect(resource(plan, "azure-native:authorization:RoleAssignment", name).inputs.principalId, name).toBe(other);
+    expect(resource(plan, "azuread:index/application:Application", "gallery-app-app").inputs.owners).toEqual([other]);
   });
 });
