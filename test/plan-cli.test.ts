@@ -41,6 +41,9 @@ describe("npm run plan -- --json", () => {
     const group = doc.resources.find((r: { name: string }) => r.name === "shared-rg");
     expect(group.urn).toBe("urn:pulumi:dev::keyless::azure-native:resources:ResourceGroup::shared-rg");
     expect(group.parent).toBe("urn:pulumi:dev::keyless::pulumi:pulumi:Stack::keyless-dev");
+    // A component's outputs are the plain values it registered, unknown where Azure computes them.
+    const server = doc.resources.find((r: { type: string; name: string }) => r.type === "keyless:arc:ArcServer" && r.name === "arc-arc-dev-lnx");
+    expect(server.outputs).toEqual({ machineId: doc.unknown, principalId: doc.unknown, verification: doc.unknown });
   });
 
   it("is byte-identical across runs", () => {
@@ -75,7 +78,10 @@ describe("npm run plan (text)", () => {
     expect(r.stdout).toContain("Offline plan of keyless, stack dev");
     expect(r.stdout).toMatch(/\+ vault-kv {2}azure-native:keyvault:Vault/);
     for (const heading of ["Role grants:", "Warnings:", "Outputs:"]) expect(r.stdout).toContain(heading);
-    expect(r.stdout).toContain("Secrets the stack needs:\n  keyless:arcSecrets: set (encrypted in the stack file)\n");
+    // The committed dev file holds example ciphertexts: the key is not set yet.
+    expect(r.stdout).toContain("Secrets the stack needs:\n  keyless:arcSecrets: example ciphertext in the stack file: set yours with pulumi config set --secret\n");
+    // One count of each kind: 15 components and the stack.
+    expect(r.stdout).toContain("Resources: 85 resources (65 Azure/Kubernetes/command resources, 4 providers, 15 components and the stack)");
     // Grants name the identity that holds the role, the role by name and what it reaches; the
     // registry's id is assigned by Azure, so the scope is unknown at preview.
     expect(r.stdout).toMatch(/ {2}id-keyless-dev-vm \(user-assigned identity\) +ServicePrincipal +AcrPull +crkeylessdev[a-z0-9]{4} \(container registry\) +\(known after apply\)\n/);
@@ -91,7 +97,11 @@ describe("secrets section", () => {
   it("lists the secret-only keys the stack file sets, never their values", () => {
     const r = plan("--config-file", join(root, "stacks/arc-fleet.yaml"));
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain("Secrets the stack needs:\n  keyless:arcSecrets: set (encrypted in the stack file)\n");
+    expect(r.stdout).toContain("Secrets the stack needs:\n  keyless:arcSecrets: example ciphertext in the stack file: set yours with pulumi config set --secret\n");
+    // Set for real (a ciphertext that is no example), the same key reads as set.
+    const file = join(mkdtempSync(join(tmpdir(), "keyless-secret-")), "Pulumi.real.yaml");
+    writeFileSync(file, readFileSync(join(root, "stacks/arc-fleet.yaml"), "utf8").replace(/v1:PLACEHOLDER[A-Za-z0-9=]*/g, "v1:AAABBBCCC0realciphertext0="));
+    expect(plan("--config-file", file).stdout).toContain("Secrets the stack needs:\n  keyless:arcSecrets: set (encrypted in the stack file)\n");
     expect(r.stdout).not.toContain("offline-plan-placeholder-secret");
   });
 });

@@ -261,7 +261,9 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
     const state = monitor.getRegisteredResources() as Map<string, { state: unknown }>;
     // Inputs first: cleaning them collects every secret value, which the outputs must then hide.
     const inputs = recorded.map((r) => clean(r.rawInputs, sets) as Record<string, unknown>);
-    const cleanedOutputs = recorded.map((r) => clean(state.get(r.urn)?.state ?? rawOutputs.get(r.urn) ?? {}, sets) as Record<string, unknown>);
+    // A component's outputs are what it registered (registerOutputs), as plain values; the SDK's mock
+    // keeps them as the raw protobuf Struct in its state.
+    const cleanedOutputs = recorded.map((r) => clean((r.custom ? state.get(r.urn)?.state : undefined) ?? rawOutputs.get(r.urn) ?? state.get(r.urn)?.state ?? {}, sets) as Record<string, unknown>);
     const stackUrn = `urn:pulumi:${options.stack}::${options.project}::pulumi:pulumi:Stack::${options.project}-${options.stack}`;
     const stackOutputs = clean(rawOutputs.get(stackUrn) ?? {}, sets);
     sets.secrets.delete(SECRET);

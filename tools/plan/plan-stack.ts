@@ -143,9 +143,17 @@ export async function planStack(stackArg: string | undefined, configFile: string
   // Config validation already refused a stack that lacks a secret its parts need, so the secrets
   // this stack needs are exactly the secret-only keys its file sets.
   const { secretOnlyKeys } = await import("../../lib/config");
+  const { readStackFileFacts } = await import("../../lib/config/stack-file-facts");
+  // A key whose `secure:` leaves include the repository's example ciphertexts is not set yet.
+  const examples = [...(readStackFileFacts(file)?.exampleSecrets ?? [])];
   const secretRows: SecretRow[] = config.secretKeys
     .filter((key) => secretOnlyKeys.has(key.replace(/^keyless:/, "")) || !key.startsWith("keyless:"))
-    .map((key) => ({ key, status: "set (encrypted in the stack file)" }));
+    .map((key) => ({
+      key,
+      status: examples.some((p) => p === key || p.startsWith(`${key}.`) || p.startsWith(`${key}[`))
+        ? "example ciphertext in the stack file: set yours with pulumi config set --secret"
+        : "set (encrypted in the stack file)",
+    }));
   return {
     preview,
     realistic: kept,

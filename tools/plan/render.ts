@@ -35,14 +35,15 @@ function table(rows: string[][]): string[] {
 /** Secrets the stack consumes: each config key and whether the stack file sets it. */
 export interface SecretRow {
   readonly key: string;
-  readonly status: "set (encrypted in the stack file)";
+  readonly status: "set (encrypted in the stack file)" | "example ciphertext in the stack file: set yours with pulumi config set --secret";
 }
 
 /** The one count of a plan, the same in the text, --json, --policy and --diagram: every registration. */
 export function resourceCount(plan: Pick<Plan, "resources">): string {
   const providers = plan.resources.filter((r) => r.type.startsWith("pulumi:providers:")).length;
   const custom = plan.resources.filter((r) => r.custom).length - providers;
-  const components = plan.resources.length - custom - providers;
+  const stacks = plan.resources.filter((r) => r.type === "pulumi:pulumi:Stack").length;
+  const components = plan.resources.length - custom - providers - stacks;
   return `${plan.resources.length} resources (${custom} Azure/Kubernetes/command resources, ${providers} providers, ${components} components and the stack)`;
 }
 
