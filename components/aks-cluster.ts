@@ -205,10 +205,11 @@ export class AksCluster extends pulumi.ComponentResource {
       {
         parent: this,
         dependsOn: [...clusterDeps, ...((opts?.dependsOn as pulumi.Resource[] | undefined) ?? [])],
-        // AKS create/upgrade takes 5-15 minutes and can take longer; the defaults are too short.
-        customTimeouts: { create: "45m", update: "45m", delete: "45m" },
+        // No customTimeouts: azure-native waits up to 2 hours by default (provider.go azureContext),
+        // enough for an AKS create or upgrade; a shorter one would cut a slow rolling upgrade short.
         // The add-on's bindings are made outside this resource (below). Should a refresh copy them into
         // the stored inputs, keep them there, so a later update sends them back instead of dropping them.
+        // (A replacement would then send them in the create request, which AKS refuses: docs/aks.md.)
         ...(aadPodIdentity ? { ignoreChanges: ["podIdentityProfile.userAssignedIdentities"] } : {}),
       },
     );

@@ -292,7 +292,6 @@ export class ContainerHost extends pulumi.ComponentResource {
     // Runs where `pulumi up` runs, with the deployer's az login (importImage needs Contributor on the registry).
     const subscription = pulumi.output(args.registry.id).apply(subscriptionOf);
     const importCommand = pulumi.interpolate`az acr import --name ${args.registry.name} --subscription ${subscription} --source mcr.microsoft.com/${args.verifyImage} --image ${args.verifyImage} --force`;
-    const [repository] = args.verifyImage.split(":");
     const imported = new local.Command(
       `${name}-import`,
       {
@@ -300,9 +299,11 @@ export class ContainerHost extends pulumi.ComponentResource {
         update: importCommand,
         // Remove what keyless imported; a tag someone already deleted is not an error.
         delete: pulumi.interpolate`if az acr repository show --name ${args.registry.name} --subscription ${subscription} --image ${args.verifyImage} --output none 2>/dev/null; then az acr repository delete --name ${args.registry.name} --subscription ${subscription} --image ${args.verifyImage} --yes; fi`,
-        triggers: [args.registry.id, repository],
+        // Another image or tag replaces the command: its delete runs the stored command, which names
+        // the old image, before the new one is imported (an update would leave the old tag behind).
+        triggers: [args.registry.id, args.verifyImage],
       },
-      child,
+      { ...child, deleteBeforeReplace: true },
     );
 
     // The check itself, inside the VM through the VM agent: no SSH, no inbound port. Named

@@ -162,8 +162,8 @@ export class ImageGallery extends pulumi.ComponentResource {
         `${name}-direct-share`,
         {
           create: pulumi.interpolate`az sig share add ${target} ${ids} --output none`,
-          // Only a gallery that is shared (permissions Groups) has shares to remove: when direct sharing
-          // is turned off, this runs last, against the gallery that replaced the shared one (private).
+          // Only a gallery that is shared (permissions Groups) has shares to remove; the check keeps the
+          // delete from failing on a gallery that is no longer shared (or gone).
           delete: pulumi.interpolate`if [ "$(az sig show ${target} --query sharingProfile.permissions --output tsv)" = "Groups" ]; then az sig share remove ${target} ${ids} --output none; fi`,
           // A changed list runs delete (old ids) then create (new ids).
           triggers: [ids],
@@ -174,7 +174,8 @@ export class ImageGallery extends pulumi.ComponentResource {
           dependsOn: [gallery],
           // A replaced gallery (replaceOnChanges above, or --replace) takes its shares with it: the
           // command is replaced too, removing them before the old gallery goes and adding them to the
-          // new one. Its own inputs would not change, so nothing else would run it again.
+          // new one; turned off, sharing is removed before the old gallery goes too (the engine deletes
+          // what replaceWith names first). Its own inputs would not change, so nothing else would run it again.
           replaceWith: [gallery],
         },
       );

@@ -137,6 +137,10 @@ describe("the verification", () => {
     const imp = resource(plan, T.command, "vm-import").inputs;
     expect(imp.create).toBe(`az acr import --name ${registryName()} --subscription ${mockSubscriptionId} --source mcr.microsoft.com/hello-world:latest --image hello-world:latest --force`);
     expect(imp.update).toBe(imp.create);
+    // Another image or tag replaces the command, so the old tag is deleted (with the stored command) first.
+    const cmd = resource(plan, T.command, "vm-import");
+    expect(imp.triggers).toEqual([resource(plan, "azure-native:containerregistry:Registry", "registry-cr").outputs.id, "hello-world:latest"]);
+    expect(cmd.deleteBeforeReplace).toBe(true);
   });
 
   it("runs scripts/vm/verify-acr-pull.sh synchronously with the identity's client id, the registry and the image", () => {

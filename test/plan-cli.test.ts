@@ -41,6 +41,10 @@ describe("npm run plan -- --json", () => {
     const group = doc.resources.find((r: { name: string }) => r.name === "shared-rg");
     expect(group.urn).toBe("urn:pulumi:dev::keyless::azure-native:resources:ResourceGroup::shared-rg");
     expect(group.parent).toBe("urn:pulumi:dev::keyless::pulumi:pulumi:Stack::keyless-dev");
+    // A Lighthouse authorization's scope is its delegation assignment's, unknown at preview as that is.
+    const lighthouse = doc.grants.filter((g: { via: string }) => g.via === "Lighthouse delegation");
+    expect(lighthouse.length).toBeGreaterThan(0);
+    for (const g of lighthouse) expect(g.scope).toBe(doc.unknown);
     // A component's outputs are the plain values it registered, unknown where Azure computes them.
     const server = doc.resources.find((r: { type: string; name: string }) => r.type === "keyless:arc:ArcServer" && r.name === "arc-arc-dev-lnx");
     expect(server.outputs).toEqual({ machineId: doc.unknown, principalId: doc.unknown, verification: doc.unknown });

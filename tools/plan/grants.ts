@@ -303,12 +303,19 @@ export function planGrants(realistic: PlanLike, preview: PlanLike): GrantRow[] {
   return previewScopes(grantRows(realistic), preview);
 }
 
-/** Grant rows with each role assignment's scope as the preview plan knows it. */
+/**
+ * Grant rows with each grant's scope as the preview plan knows it: a role assignment's own scope, a
+ * Lighthouse authorization's the scope of its delegation's assignment (same parent).
+ */
 export function previewScopes(rows: readonly GrantRow[], preview: PlanLike): GrantRow[] {
   const previewByUrn = new Map(preview.resources.map((r) => [r.urn, r]));
+  const assignments = new Map<string, PlannedResource>();
+  for (const r of preview.resources) if (r.type === "azure-native:managedservices:RegistrationAssignment") assignments.set(r.parent, r);
   return rows.map((g) => {
     const p = previewByUrn.get(g.urn);
-    const scope = p?.type === "azure-native:authorization:RoleAssignment" ? p.inputs.scope : undefined;
-    return p?.type === "azure-native:authorization:RoleAssignment" ? { ...g, scope: known(scope) ? displayScope(scope) : UNKNOWN } : g;
+    const scope =
+      p?.type === "azure-native:authorization:RoleAssignment" ? p.inputs.scope : p?.type === "azure-native:managedservices:RegistrationDefinition" ? assignments.get(p.parent)?.inputs.scope : undefined;
+    if (p?.type !== "azure-native:authorization:RoleAssignment" && p?.type !== "azure-native:managedservices:RegistrationDefinition") return g;
+    return { ...g, scope: known(scope) ? displayScope(scope) : UNKNOWN };
   });
 }
