@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import { requireDeployer } from "../parts/platform";
 import { parse, stringify } from "yaml";
 import type { Plan } from "../tools/plan/engine";
+import { grantRows } from "../tools/plan/grants";
 import { mockDeployerObjectId, mockSubscriptionId, mockTenantId } from "../tools/plan/mocks";
 import { ofType, planProgram, planStack, resource, root, stackConfig } from "./support/harness";
 
@@ -170,19 +171,26 @@ describe("keyless:deployerObjectId", () => {
     }
   });
 
-  it("a preview by another identity (the workflows' read-only preview identity) goes on with a warning and shows the pinned deployer's grants, through the CLI", () => {
+  it("a preview by another identity (the workflows' read-only preview identity) goes on with a warning and shows the pinned deployer's grants", async () => {
+    const plan = await planProgram({ ...dev.values, "keyless:deployerObjectId": other }, { secretKeys: dev.secretKeys, signedInObjectId: mockDeployerObjectId });
+    expect(plan.warnings).toContain(
+      `keyless:deployerObjectId: pulumi is signed in as "${mockDeployerObjectId}", not as the stack's deployer "${other}"; this preview shows the deployer's grants, and pulumi up runs only as ${other}`,
+    );
+    // The deployer's own grants and the gallery app's owner: the pinned identity, not the one previewing.
+    for (const name of ["aks-deployer-cluster-admin", "arc-deployer-secrets"]) expect(resource(plan, "azure-native:authorization:RoleAssignment", name).inputs.principalId, name).toBe(other);
+    expect(resource(plan, "azuread:index/application:Application", "gallery-app-app").inputs.owners).toEqual([other]);
+    expect(grantRows(plan).find((g) => g.resource === "aks-deployer-cluster-admin")?.holder).toBe("the deploying principal");
+  });
+
+  it("offline, the plan runs as the pinned deployer itself: no warning, through the CLI", () => {
     const doc = parse(readFileSync(join(root, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
     doc.config["keyless:deployerObjectId"] = other;
     const file = join(mkdtempSync(join(tmpdir(), "keyless-deployer-")), "Pulumi.pin.yaml");
     writeFileSync(file, stringify(doc));
     const r = spawnSync(process.execPath, [join(root, "node_modules/tsx/dist/cli.mjs"), join(root, "tools/plan/cli.ts"), "--config-file", file, "--stack", "pin", "--json"], { cwd: root, encoding: "utf8" });
     expect(r.status).toBe(0);
-    expect(r.stderr.split("\n")).toContain(
-      `warning: keyless:deployerObjectId: pulumi is signed in as "${mockDeployerObjectId}", not as the stack's deployer "${other}"; this preview shows the deployer's grants, and pulumi up runs only as ${other}`,
-    );
-    const plan = JSON.parse(r.stdout) as Plan;
-    // The deployer's own grants and the gallery app's owner: the pinned identity, not the one previewing.
-    for (const name of ["aks-deployer-cluster-admin", "arc-deployer-secrets"]) expect(resource(plan, "azure-native:authorization:RoleAssignment", name).inputs.principalId, name).toBe(other);
-    expect(resource(plan, "azuread:index/application:Application", "gallery-app-app").inputs.owners).toEqual([other]);
+    expect(r.stderr).not.toContain("keyless:deployerObjectId");
+    const plan = JSON.parse(r.stdout) as { grants: { resource: string; holder: string }[] };
+    expect(plan.grants.find((g) => g.resource === "aks-deployer-cluster-admin")?.holder).toBe("the deploying principal");
   });
 });

@@ -36,6 +36,8 @@ export interface PlanOptions {
   readonly allowPlaceholders?: boolean;
   /** Values only Azure computes are unknown at preview, as in `pulumi preview` (default: realistic mock values). */
   readonly previewUnknowns?: boolean;
+  /** Who the run is signed in as (default: the stack's deployer, see tools/plan/engine.ts). */
+  readonly signedInObjectId?: string;
 }
 
 /**
@@ -56,6 +58,7 @@ export async function planProgram(values: Record<string, string>, options: PlanO
     secretKeys: options.secretKeys ?? devSecretKeys(values),
     preview: options.preview,
     previewUnknowns: options.previewUnknowns,
+    signedInObjectId: options.signedInObjectId,
     load: async () => {
       vi.resetModules(); // a fresh program each run; the SDK itself stays loaded
       // A global symbol (lib/config/index.ts allowPlaceholdersOnUp) survives resetModules.

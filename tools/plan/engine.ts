@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import { Matcher } from "./matcher";
-import { mocks, resetMocks, setPreviewUnknowns, unknownSentinel } from "./mocks";
+import { mockDeployerObjectId, mocks, resetMocks, setPreviewUnknowns, setSignedInObjectId, unknownSentinel } from "./mocks";
 import { resourceSig, secretSig, sigKey } from "./wire";
 
 // Runs the real program under Pulumi's mock engine and records what the Pulumi engine would be
@@ -47,6 +47,8 @@ export interface Plan {
   readonly previewUnknowns: boolean;
   /** By URN: inputs the engine keeps from state on updates (the ignoreChanges option); only resources that set it. */
   readonly ignoreChanges?: Readonly<Record<string, readonly string[]>>;
+  /** Object id of the stack's deployer in this plan (its pinned keyless:deployerObjectId, else the mock signed-in one). */
+  readonly deployerObjectId?: string;
 }
 
 export interface RunOptions {
@@ -66,6 +68,11 @@ export interface RunOptions {
    * UNKNOWN instead of a mock value. Default false: tests assert on the mocks' realistic values.
    */
   readonly previewUnknowns?: boolean;
+  /**
+   * Who the run is signed in as. Default: the stack's keyless:deployerObjectId when set (offline
+   * nobody is signed in, so the plan shows the stack as its own deployer runs it), else the mock id.
+   */
+  readonly signedInObjectId?: string;
 }
 
 /** The program stopped itself (pulumi.RunError, e.g. invalid config): message only, no stack. */
@@ -177,6 +184,8 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
     pulumi.runtime.setAllConfig(options.values, [...options.secretKeys]);
     resetMocks();
     setPreviewUnknowns(options.previewUnknowns === true);
+    const pinned = options.values["keyless:deployerObjectId"];
+    setSignedInObjectId(options.signedInObjectId ?? pinned);
     await pulumi.runtime.setMocks(mocks, options.project, options.stack, options.preview ?? true);
     const monitor = settings.getMonitor() as any;
     // The SDK's mock builds a child's URN from its parent's last type only; the engine uses the
@@ -286,10 +295,12 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
     const outputs = redact(stackOutputs, secrets) as Record<string, unknown>;
     resources.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
     const ignoreChanges = Object.fromEntries(recorded.filter((r) => r.ignoreChanges.length > 0).map((r) => [r.urn, [...r.ignoreChanges].sort()]));
-    return { project: options.project, stack: options.stack, resources, outputs, warnings, previewUnknowns: options.previewUnknowns === true, ignoreChanges };
+    const deployerObjectId = pinned ?? options.signedInObjectId ?? mockDeployerObjectId;
+    return { project: options.project, stack: options.stack, resources, outputs, warnings, previewUnknowns: options.previewUnknowns === true, ignoreChanges, deployerObjectId };
   } finally {
     console.warn = originalWarn;
     setPreviewUnknowns(false);
+    setSignedInObjectId(undefined);
     running = false;
   }
 }

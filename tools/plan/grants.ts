@@ -10,7 +10,7 @@ import { mockDeployerObjectId, mockSubscriptionId } from "./mocks";
 const roleByGuid = new Map<string, string>(Object.entries(builtInRoles).map(([name, guid]) => [guid, name]));
 
 /** A plan as saved by --json (propertyDependencies may be absent in an old file). */
-export type PlanLike = Pick<Plan, "resources"> & { readonly stack?: string };
+export type PlanLike = Pick<Plan, "resources"> & { readonly stack?: string; readonly deployerObjectId?: string };
 
 /** One grant: a principal holds a role on a target. */
 export interface GrantRow {
@@ -137,7 +137,7 @@ export function indexPlan(plan: PlanLike): Index {
     const kubelet = (r.outputs.identityProfile as { kubeletidentity?: { objectId?: unknown } } | undefined)?.kubeletidentity?.objectId;
     if (known(kubelet)) principals.set(kubelet, { label: `${r.inputs.resourceName ?? r.name} (kubelet identity)`, kind: "AKS kubelet", workload: `nodes of ${r.inputs.resourceName ?? r.name}` });
   }
-  principals.set(mockDeployerObjectId, { label: "the deploying principal", kind: "deployer", workload: "pulumi up" });
+  principals.set(plan.deployerObjectId ?? mockDeployerObjectId, { label: "the deploying principal", kind: "deployer", workload: "pulumi up" });
   return { byUrn, principals, ids, users };
 }
 

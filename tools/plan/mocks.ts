@@ -7,8 +7,18 @@ import { deterministicUuid } from "../../lib/naming";
 /** The subscription and tenant the offline plan pretends to deploy into. */
 export const mockSubscriptionId = "5d3f1a2b-7c4e-4f60-9a8b-1c2d3e4f5a6b";
 export const mockTenantId = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
-/** Object id of the principal that runs `pulumi up` in the plan. */
+/** Object id of the principal that runs `pulumi up` in the plan, unless the stack names its deployer. */
 export const mockDeployerObjectId = "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f";
+
+let signedInObjectId = mockDeployerObjectId;
+/**
+ * Who the plan is signed in as (getClientConfig's objectId). Offline nobody is: the engine takes the
+ * stack's keyless:deployerObjectId when it sets one, else mockDeployerObjectId; tests pass another
+ * id to see what a run by another identity does.
+ */
+export function setSignedInObjectId(id: string | undefined): void {
+  signedInObjectId = id ?? mockDeployerObjectId;
+}
 
 type Inputs = Record<string, any>;
 
@@ -318,7 +328,7 @@ export const invokeResults: Record<string, (inputs: Inputs) => State> = {
   "azure-native:containerservice:listManagedClusterUserCredentials": (i) => ({ kubeconfigs: [{ name: "clusterUser", value: mockKubeconfig(i) }] }),
   "azure-native:authorization:getClientConfig": () => ({
     clientId: mockGuid("deployer-client"),
-    objectId: mockDeployerObjectId,
+    objectId: signedInObjectId,
     subscriptionId: mockSubscriptionId,
     tenantId: mockTenantId,
   }),
