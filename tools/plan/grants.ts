@@ -1,6 +1,6 @@
 import { builtInRoles } from "../../lib/roles";
 import { UNKNOWN, type Plan, type PlannedResource } from "./engine";
-import { mockDeployerObjectId, mockSubscriptionId } from "./mocks";
+import { mockDeployerObjectId, mockSubscriptionId, mockTenantId } from "./mocks";
 
 // Who reaches what: every role grant (and every Lighthouse authorization) as holder -> role -> target,
 // each named after the resource that owns it. Works on a plan whose ids are unknown: a holder and a
@@ -66,9 +66,9 @@ export function resourceLabel(r: PlannedResource): string {
   return `${name} (${kind})`;
 }
 
-/** An ARM id as the plan shows it: the mock subscription is not a real one, so it is named as such. */
+/** An ARM id (or any text) as the plan shows it: the mock subscription and tenant are not real ones, so they are named as such. */
 export function displayScope(scope: string): string {
-  return scope.split(mockSubscriptionId).join("<subscription>");
+  return scope.split(mockSubscriptionId).join("<subscription>").split(mockTenantId).join("<tenant>");
 }
 
 /** The last ARM segment pair of a known scope, named: `.../containers/arcupload` -> `arcupload (containers)`. */

@@ -347,7 +347,10 @@ export const invokeResults: Record<string, (inputs: Inputs) => State> = {
   "azure-native:hybridcompute:getMachine": (i) => {
     const id = `${rgId(i)}/providers/Microsoft.HybridCompute/machines/${i.machineName}`;
     machineLookups.push(id);
-    return { id, name: i.machineName, type: "Microsoft.HybridCompute/machines", location: "japaneast", identity: { type: "SystemAssigned", principalId: mockGuid("principal", id.toLowerCase()), tenantId: mockTenantId }, status: "Connected" };
+    // At preview the real lookup reads an existing machine from Azure; offline there is none to read,
+    // so what only Azure knows (its identity, its region) is unknown rather than made up.
+    const azureOnly = (v: string) => (previewUnknowns ? unknownSentinel : v);
+    return { id, name: i.machineName, type: "Microsoft.HybridCompute/machines", location: azureOnly("japaneast"), identity: { type: "SystemAssigned", principalId: azureOnly(mockGuid("principal", id.toLowerCase())), tenantId: mockTenantId }, status: "Connected" };
   },
 };
 
