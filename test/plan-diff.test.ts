@@ -9,7 +9,7 @@ import { root } from "./support/harness";
 
 // --diff: what a pull request changes, from two saved --json plans.
 
-const urn = (type: string, name: string) => `urn:pulumi:dev::keyless::pulumi:pulumi:Stack$${type}::${name}`;
+const urn = (type: string, name: string) => `urn:pulumi:dev::keyless::${type}::${name}`;
 const st = urn("azure-native:storage:StorageAccount", "storage-st");
 const kv = urn("azure-native:keyvault:Vault", "vault-kv");
 const oldC = urn("azure-native:storage:BlobContainer", "storage-old");
@@ -52,6 +52,18 @@ describe("diffPlans", () => {
     ]);
     expect(d.grantsAdded).toEqual(["arc-lnx-01 (system identity) -> Key Vault Secrets Officer -> kv1 (key vault)"]);
     expect(d.grantsRemoved).toEqual(["arc-lnx-01 (system identity) -> Key Vault Secrets User -> kv1 (key vault)"]);
+  });
+
+  it("says replaced, not changed, when a changed input is one the resource replaces on (old one first or not)", () => {
+    const vm = urn("azure-native:compute:VirtualMachine", "vm-vm");
+    const before = (over: { inputs: Record<string, unknown>; deleteBeforeReplace?: boolean }) => ({ urn: vm, type: "azure-native:compute:VirtualMachine", name: "vm-vm", replaceOnChanges: ["osProfile.linuxConfiguration"], ...over });
+    const a: PlanDocument = { stack: "dev", resources: [before({ inputs: { osProfile: { linuxConfiguration: { ssh: { publicKeys: [{ keyData: "k1" }] } } }, tags: { a: "1" } } })] };
+    const key: PlanDocument = { stack: "dev", resources: [before({ deleteBeforeReplace: true, inputs: { osProfile: { linuxConfiguration: { ssh: { publicKeys: [{ keyData: "k2" }] } } }, tags: { a: "1" } } })] };
+    const tags: PlanDocument = { stack: "dev", resources: [before({ inputs: { osProfile: { linuxConfiguration: { ssh: { publicKeys: [{ keyData: "k1" }] } } }, tags: { a: "2" } } })] };
+    expect(diffPlans(a, key).changed).toEqual([{ urn: vm, changes: [{ path: "osProfile.linuxConfiguration.ssh.publicKeys[0].keyData", old: "k1", new: "k2" }], replaced: "delete-first" }]);
+    expect(renderDiff(diffPlans(a, key), "dev")).toContain("- replaced (the old one deleted first) `vm-vm (azure-native:compute:VirtualMachine)`");
+    expect(diffPlans(a, tags).changed).toEqual([{ urn: vm, changes: [{ path: "tags.a", old: "1", new: "2" }] }]);
+    expect(renderDiff(diffPlans(a, tags), "dev")).toContain("- changed `vm-vm (azure-native:compute:VirtualMachine)`");
   });
 
   it("prints Markdown a reviewer reads: secrets stay hidden, absent values named", () => {

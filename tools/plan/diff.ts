@@ -8,7 +8,7 @@ import type { GrantRow } from "./grants";
 /** The parts of a --json plan the diff reads. */
 export interface PlanDocument {
   readonly stack: string;
-  readonly resources: readonly Pick<PlannedResource, "urn" | "type" | "name" | "inputs">[];
+  readonly resources: readonly (Pick<PlannedResource, "urn" | "type" | "name" | "inputs"> & Partial<Pick<PlannedResource, "replaceOnChanges" | "deleteBeforeReplace">>)[];
   readonly grants?: readonly Pick<GrantRow, "holder" | "role" | "target">[];
 }
 
@@ -21,7 +21,11 @@ export interface InputChange {
 export interface PlanDiff {
   readonly added: string[];
   readonly removed: string[];
-  readonly changed: { readonly urn: string; readonly changes: InputChange[] }[];
+  /**
+   * Changed inputs per resource; `replaced` when one of them is listed in its replaceOnChanges (the
+   * engine replaces instead of updating), "delete-first" when the old one goes first (deleteBeforeReplace).
+   */
+  readonly changed: { readonly urn: string; readonly changes: InputChange[]; readonly replaced?: "delete-first" | "create-first" }[];
   readonly grantsAdded: string[];
   readonly grantsRemoved: string[];
 }
@@ -78,7 +82,11 @@ export function diffPlans(oldPlan: PlanDocument, newPlan: PlanDocument): PlanDif
     const o = before.get(urn);
     if (!o) continue;
     const changes = inputChanges(o.inputs ?? {}, r.inputs ?? {});
-    if (changes.length > 0) changed.push({ urn, changes });
+    if (changes.length === 0) continue;
+    // replaceOnChanges names a property path; a change at it or below it replaces the resource.
+    const forcing = r.replaceOnChanges ?? [];
+    const replaces = changes.some((c) => forcing.some((p) => c.path === p || c.path.startsWith(`${p}.`) || c.path.startsWith(`${p}[`)));
+    changed.push(replaces ? { urn, changes, replaced: r.deleteBeforeReplace ? "delete-first" : "create-first" } : { urn, changes });
   }
   const og = (oldPlan.grants ?? []).map(grantKey);
   const ng = (newPlan.grants ?? []).map(grantKey);
@@ -108,7 +116,8 @@ export function renderDiff(d: PlanDiff, stack: string): string {
   for (const u of d.added) out.push(`- added \`${short(u)}\``);
   for (const u of d.removed) out.push(`- removed \`${short(u)}\``);
   for (const c of d.changed) {
-    out.push(`- changed \`${short(c.urn)}\``);
+    const how = c.replaced === "delete-first" ? "replaced (the old one deleted first)" : c.replaced === "create-first" ? "replaced" : "changed";
+    out.push(`- ${how} \`${short(c.urn)}\``);
     for (const x of c.changes) out.push(`  - \`${x.path}\`: ${show(x.old)} -> ${show(x.new)}`);
   }
   if (d.grantsAdded.length + d.grantsRemoved.length > 0) {
