@@ -78,10 +78,10 @@ export const platformShape = {
    */
   deployerPrincipalType: oneOf(["User", "ServicePrincipal"]).optional(),
   /**
-   * The object id of the one identity that deploys this stack. When set, a run signed in as anyone
-   * else stops before any Azure resource is created: the deployer's role assignments are named by a UUID of
-   * scope, principal and role, and the gallery app lists the deployer as its owner, so another
-   * identity's run would replace those grants and swap the owner.
+   * The object id of the one identity that deploys this stack. When set, the deployer's own role
+   * assignments and the gallery app's owner name it whoever runs pulumi (they are named by a UUID of
+   * scope, principal and role, so following the signed-in identity would replace them); a preview by
+   * another identity warns, and `pulumi up` by another identity stops before any Azure resource is created.
    */
   deployerObjectId: guid().optional(),
 };

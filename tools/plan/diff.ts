@@ -40,6 +40,11 @@ function flatten(v: unknown, path: string, into: Map<string, unknown>): void {
   } else into.set(path, v);
 }
 
+/** Whether a property path (`a.b[0].c`) is `prefix` itself or lies below it. */
+export function isAtOrBelow(path: string, prefix: string): boolean {
+  return path === prefix || path.startsWith(`${prefix}.`) || path.startsWith(`${prefix}[`);
+}
+
 export function inputChanges(oldInputs: Record<string, unknown>, newInputs: Record<string, unknown>): InputChange[] {
   const a = new Map<string, unknown>();
   const b = new Map<string, unknown>();
@@ -85,7 +90,7 @@ export function diffPlans(oldPlan: PlanDocument, newPlan: PlanDocument): PlanDif
     if (changes.length === 0) continue;
     // replaceOnChanges names a property path; a change at it or below it replaces the resource.
     const forcing = r.replaceOnChanges ?? [];
-    const replaces = changes.some((c) => forcing.some((p) => c.path === p || c.path.startsWith(`${p}.`) || c.path.startsWith(`${p}[`)));
+    const replaces = changes.some((c) => forcing.some((p) => isAtOrBelow(c.path, p)));
     changed.push(replaces ? { urn, changes, replaced: r.deleteBeforeReplace ? "delete-first" : "create-first" } : { urn, changes });
   }
   const og = (oldPlan.grants ?? []).map(grantKey);

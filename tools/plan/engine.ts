@@ -184,6 +184,8 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
     pulumi.runtime.setAllConfig(options.values, [...options.secretKeys]);
     resetMocks();
     setPreviewUnknowns(options.previewUnknowns === true);
+    // Offline nobody is signed in: the engine plays the CLI's part, so it answers as the deployer
+    // the stack names, read from the config it hands the program, as `pulumi up` by that identity would.
     const pinned = options.values["keyless:deployerObjectId"];
     setSignedInObjectId(options.signedInObjectId ?? pinned);
     await pulumi.runtime.setMocks(mocks, options.project, options.stack, options.preview ?? true);

@@ -214,11 +214,17 @@ function targetOf(ix: Index, grant: PlannedResource): string {
   return UNKNOWN;
 }
 
+/** Each Lighthouse delegation's assignment, by the parent it shares with its definition. */
+function delegationAssignments(plan: PlanLike): Map<string, PlannedResource> {
+  const assignments = new Map<string, PlannedResource>();
+  for (const r of plan.resources) if (r.type === "azure-native:managedservices:RegistrationAssignment") assignments.set(r.parent, r);
+  return assignments;
+}
+
 /** Every role assignment and Lighthouse authorization in the plan, in plan (URN) order. */
 export function grantRows(plan: PlanLike, ix: Index = indexPlan(plan)): GrantRow[] {
   const rows: GrantRow[] = [];
-  const assignments = new Map<string, PlannedResource>();
-  for (const r of plan.resources) if (r.type === "azure-native:managedservices:RegistrationAssignment") assignments.set(r.parent, r);
+  const assignments = delegationAssignments(plan);
   for (const r of plan.resources) {
     if (r.type === "azure-native:authorization:RoleAssignment") {
       const holder = holderOf(ix, r);
@@ -309,13 +315,13 @@ export function planGrants(realistic: PlanLike, preview: PlanLike): GrantRow[] {
  */
 export function previewScopes(rows: readonly GrantRow[], preview: PlanLike): GrantRow[] {
   const previewByUrn = new Map(preview.resources.map((r) => [r.urn, r]));
-  const assignments = new Map<string, PlannedResource>();
-  for (const r of preview.resources) if (r.type === "azure-native:managedservices:RegistrationAssignment") assignments.set(r.parent, r);
+  const assignments = delegationAssignments(preview);
   return rows.map((g) => {
     const p = previewByUrn.get(g.urn);
-    const scope =
-      p?.type === "azure-native:authorization:RoleAssignment" ? p.inputs.scope : p?.type === "azure-native:managedservices:RegistrationDefinition" ? assignments.get(p.parent)?.inputs.scope : undefined;
-    if (p?.type !== "azure-native:authorization:RoleAssignment" && p?.type !== "azure-native:managedservices:RegistrationDefinition") return g;
+    let scope: unknown;
+    if (p?.type === "azure-native:authorization:RoleAssignment") scope = p.inputs.scope;
+    else if (p?.type === "azure-native:managedservices:RegistrationDefinition") scope = assignments.get(p.parent)?.inputs.scope;
+    else return g;
     return { ...g, scope: known(scope) ? displayScope(scope) : UNKNOWN };
   });
 }

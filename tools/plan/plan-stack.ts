@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, relative, resolve } from "node:path";
-import type { PlanDocument } from "./diff";
+import { isAtOrBelow, type PlanDocument } from "./diff";
 import { type Plan, runProgram, UNKNOWN } from "./engine";
 import { type GrantRow, grantRows, previewScopes } from "./grants";
 import type { SecretRow } from "./render";
@@ -150,7 +150,7 @@ export async function planStack(stackArg: string | undefined, configFile: string
     .filter((key) => secretOnlyKeys.has(key.replace(/^keyless:/, "")) || !key.startsWith("keyless:"))
     .map((key) => ({
       key,
-      status: examples.some((p) => p === key || p.startsWith(`${key}.`) || p.startsWith(`${key}[`))
+      status: examples.some((p) => isAtOrBelow(p, key))
         ? "example ciphertext in the stack file: set yours with pulumi config set --secret"
         : "set (encrypted in the stack file)",
     }));
