@@ -290,6 +290,69 @@ describe("Pulumi.yaml runtime", () => {
     }
   });
 
+  it("collapses a resource's aliases to URNs only when read, and registers the same aliases as without the loader, with alias specs and without", () => {
+    const dir = mkdtempSync(join(tmpdir(), "keyless-loader-"));
+    // A parent, child and grandchild with aliases of every form, registered under the mock engine,
+    // once as it is (alias specs: the aliases go as they are) and once as an old engine without
+    // them (the SDK sends every URN, read from the parents' collapsed aliases).
+    const probe = [
+      "const pulumi = require('@pulumi/pulumi');",
+      "const mocks = require('@pulumi/pulumi/runtime/mocks');",
+      "const settings = require('@pulumi/pulumi/runtime/settings');",
+      "const state = require('@pulumi/pulumi/runtime/state');",
+      "const sent = [];",
+      "const register = mocks.MockMonitor.prototype.registerResource;",
+      "mocks.MockMonitor.prototype.registerResource = function (req, cb) {",
+      "  sent.push({ name: req.getName(), aliasUrns: req.getAliasurnsList(), aliases: req.getAliasesList().map((a) => a.toObject()) });",
+      "  return register.call(this, req, cb);",
+      "};",
+      "(async () => {",
+      "  await pulumi.runtime.setMocks({ newResource: (a) => ({ id: a.name + '-id', state: a.inputs }), call: (a) => a.inputs }, 'proj', 'stack', true);",
+      "  state.getStore().supportsAliasSpecs = process.env.ALIAS_SPECS === '1';",
+      "  const probe = new pulumi.ComponentResource('my:mod:Probe', 'probe', {}, { aliases: [{ name: 'old-probe' }] });",
+      "  const deferred = typeof Object.getOwnPropertyDescriptor(probe, '__aliases').get === 'function';",
+      "  const parent = new pulumi.ComponentResource('my:mod:Parent', 'p', {}, { aliases: [{ name: 'old-p' }, { type: 'my:mod:OldParent' }] });",
+      "  const child = new pulumi.CustomResource('my:mod:Child', 'c', {}, { parent, aliases: [{ name: 'old-c' }, 'urn:pulumi:stack::proj::my:mod:Gone::c'] });",
+      "  new pulumi.CustomResource('my:mod:Grandchild', 'g', {}, { parent: child, aliases: [{ type: 'my:mod:OldGrandchild' }] });",
+      "  const parentAliases = await Promise.all(parent.__aliases.map((o) => o.promise()));",
+      "  await settings.waitForRPCs();",
+      "  sent.sort((a, b) => (a.name < b.name ? -1 : 1));",
+      "  process.stdout.write(JSON.stringify({ deferred, parentAliases, sent }));",
+      "})();",
+    ].join("\n");
+    try {
+      const loader = ["--require", join(root, "tools/runtime/register.cjs")];
+      const env = { KEYLESS_CACHE_DIR: join(dir, "cache") };
+      for (const ALIAS_SPECS of ["1", "0"]) {
+        const plain = JSON.parse(run(["-e", probe], { ALIAS_SPECS }).stdout);
+        const r = run([...loader, "-e", probe], { ...env, ALIAS_SPECS });
+        expect(r.stderr).toBe("");
+        const lazy = JSON.parse(r.stdout);
+        const eager = JSON.parse(run([...loader, "-e", probe], { ...env, ALIAS_SPECS, KEYLESS_EAGER_SDK: "1" }).stdout);
+        expect(plain.deferred).toBe(false); // the SDK collapses them in the constructor
+        expect(eager.deferred).toBe(false);
+        expect(lazy.deferred).toBe(true);
+        expect(lazy.parentAliases).toEqual(["urn:pulumi:stack::proj::my:mod:Parent::old-p", "urn:pulumi:stack::proj::my:mod:OldParent::p"]);
+        expect(lazy.parentAliases).toEqual(plain.parentAliases);
+        expect(lazy.sent).toEqual(plain.sent);
+        const child = (lazy.sent as Array<{ name: string; aliasUrns: string[]; aliases: unknown[] }>).find((s) => s.name === "c");
+        if (ALIAS_SPECS === "1") {
+          expect(child?.aliasUrns).toEqual([]);
+          expect(child?.aliases).toEqual([
+            { spec: { name: "old-c", type: "", stack: "", project: "", parenturn: "urn:pulumi:stack::proj::my:mod:Parent::p" } },
+            { urn: "urn:pulumi:stack::proj::my:mod:Gone::c" },
+          ]);
+        } else {
+          // Without alias specs the child's URNs are built from the parent's collapsed aliases.
+          expect(child?.aliases).toEqual([]);
+          expect(child?.aliasUrns).toContain("urn:pulumi:stack::proj::my:mod:OldParent$my:mod:Child::old-c");
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("points stack traces at esbuild's lines when source maps are turned off (KEYLESS_SOURCE_MAPS=0)", () => {
     const dir = mkdtempSync(join(tmpdir(), "keyless-loader-"));
     const main = join(dir, "boom.ts");
