@@ -12,7 +12,8 @@
 //   unchanged one is read back, and an entry that fails its own hash check is rebuilt.
 // - Stack traces are source-mapped to .ts lines; the SDK's per-promise debug trace is not captured.
 // - The SDK's Automation API, dynamic and provider namespaces and its function serialization (the
-//   TypeScript compiler, npm's arborist), and zod's translations, load when first used.
+//   TypeScript compiler, npm's arborist), and zod's translations, load when first used; each
+//   resource's aliases are collapsed to URNs when first read (only engines without alias specs do).
 // - Node's compile cache (V8 code cache, validated by Node against each file's content) is enabled
 //   for every module, the SDK included.
 // - Both caches live in the user's own cache directory (XDG), never a shared temp directory where
