@@ -275,12 +275,13 @@ export class AksCluster extends pulumi.ComponentResource {
         IDENTITY_RESOURCE_ID: this.podIdentity.id,
         CLUSTER_INPUTS: pulumi.output(clusterArgs).apply((a) => createHash("sha256").update(JSON.stringify(a)).digest("hex")),
       };
+      const addBinding = `set -- add\n${podIdentityScript}`;
       podWaitsFor.push(
         new local.Command(
           `${name}-pod-identity-binding`,
           {
-            create: `set -- add\n${podIdentityScript}`,
-            update: `set -- add\n${podIdentityScript}`,
+            create: addBinding,
+            update: addBinding,
             delete: `set -- remove\n${podIdentityScript}`,
             interpreter: ["/bin/bash", "-c"],
             environment,

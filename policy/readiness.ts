@@ -81,11 +81,20 @@ export class Graph {
 /** Run commands whose docs and failure message tell users to re-run them with `pulumi up --replace`. */
 const rerunByReplace = new Set(["azure-native:hybridcompute:MachineRunCommand", "azure-native:compute:VirtualMachineRunCommandByVirtualMachine"]);
 
+/**
+ * The environment of a command that binds a pod identity with the add-on after the cluster
+ * (components/aks-cluster.ts, scripts/aks/add-pod-identity.sh), or undefined for any other resource.
+ */
+export function podIdentityBindingEnvironment(r: { readonly type: string; readonly inputs: Record<string, unknown> }): Record<string, unknown> | undefined {
+  const env = r.type === "command:local:Command" ? (r.inputs.environment as Record<string, unknown> | undefined) : undefined;
+  return env && "POD_IDENTITY_NAME" in env ? env : undefined;
+}
+
 /** Pod identities bound with the add-on by a command after the cluster (its environment names them). */
 function podIdentityBindings(graph: Graph): { urn: string; resource: string; namespace: unknown; name: unknown }[] {
   return graph.ofType("command:local:Command").flatMap((c) => {
-    const env = (c.inputs.environment ?? {}) as Record<string, unknown>;
-    return "POD_IDENTITY_NAME" in env ? [{ urn: c.urn, resource: c.name, namespace: env.POD_IDENTITY_NAMESPACE, name: env.POD_IDENTITY_NAME }] : [];
+    const env = podIdentityBindingEnvironment(c);
+    return env ? [{ urn: c.urn, resource: c.name, namespace: env.POD_IDENTITY_NAMESPACE, name: env.POD_IDENTITY_NAME }] : [];
   });
 }
 

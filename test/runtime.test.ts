@@ -15,6 +15,19 @@ const project = parse(readFileSync(join(root, "Pulumi.yaml"), "utf8")) as {
 };
 const nodeargs = project.runtime.options.nodeargs.split(" ");
 
+/** The loader as `node` takes it (Pulumi.yaml's nodeargs, with the path made absolute). */
+const loader = ["--require", join(root, "tools/runtime/register.cjs")];
+
+/** Runs `fn` with the loader's caches in a fresh directory of their own, removed afterwards. */
+function withLoaderCache(fn: (env: { KEYLESS_CACHE_DIR: string }) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), "keyless-loader-"));
+  try {
+    fn({ KEYLESS_CACHE_DIR: join(dir, "cache") });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function run(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, args, { cwd: root, encoding: "utf8", env: { ...process.env, ...env } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -81,7 +94,7 @@ describe("Pulumi.yaml runtime", () => {
     const cache = join(dir, "cache");
     const main = join(dir, "main.ts");
     writeFileSync(main, 'const registered: string[] = ["a", "b"];\nprocess.stdout.write(String(registered.length));\n');
-    const once = () => run(["--require", join(root, "tools/runtime/register.cjs"), main], { KEYLESS_CACHE_DIR: cache });
+    const once = () => run([...loader, main], { KEYLESS_CACHE_DIR: cache });
     expect(once()).toMatchObject({ status: 0, stdout: "2" });
     const [entry] = readdirSync(join(cache, "ts"));
     const file = join(cache, "ts", entry);
@@ -119,19 +132,19 @@ describe("Pulumi.yaml runtime", () => {
   });
 
   it("checks an entry against the hash stored with it (readEntry / entryFor)", () => {
-    const loader = require(join(root, "tools/runtime/register.cjs")) as {
+    const cacheEntries = require(join(root, "tools/runtime/register.cjs")) as {
       readEntry(entry: string): string | undefined;
       entryFor(code: string): string;
     };
     const cases: Array<[string, string | undefined]> = [
-      [loader.entryFor("module.exports = 1;\n"), "module.exports = 1;\n"],
-      [loader.entryFor(""), ""],
-      [loader.entryFor("x").replace("x", "y"), undefined],
+      [cacheEntries.entryFor("module.exports = 1;\n"), "module.exports = 1;\n"],
+      [cacheEntries.entryFor(""), ""],
+      [cacheEntries.entryFor("x").replace("x", "y"), undefined],
       ["", undefined],
       ["//keyless-cache sha256=abc", undefined],
       ["module.exports = 1;\n", undefined],
     ];
-    for (const [entry, code] of cases) expect(loader.readEntry(entry)).toBe(code);
+    for (const [entry, code] of cases) expect(cacheEntries.readEntry(entry)).toBe(code);
   });
 
   // A failing program, in the repo (so @pulumi/pulumi resolves): a component whose constructor throws.
@@ -191,7 +204,7 @@ describe("Pulumi.yaml runtime", () => {
       ].join("\n"),
     );
     try {
-      const args = ["--require", join(root, "tools/runtime/register.cjs"), main];
+      const args = [...loader, main];
       const skipped = run(args, { KEYLESS_CACHE_DIR: join(dir, "cache") });
       expect(skipped.status).toBe(0);
       const a = JSON.parse(skipped.stdout) as { debug: string; own: string };
@@ -208,7 +221,6 @@ describe("Pulumi.yaml runtime", () => {
   });
 
   it("loads zod's translations only when one is read, with the same names and messages as without the loader", () => {
-    const dir = mkdtempSync(join(tmpdir(), "keyless-loader-"));
     const probe = [
       "const { z } = require('zod');",
       "const loaded = () => Object.keys(require.cache).filter((f) => /[\\\\/]zod[\\\\/]v4[\\\\/]locales[\\\\/]/.test(f)).map((f) => f.split(/[\\\\/]/).pop()).sort();",
@@ -219,9 +231,9 @@ describe("Pulumi.yaml runtime", () => {
       "const message = z.string().safeParse(1).error.issues[0].message;",
       "process.stdout.write(JSON.stringify({ before, names, fr, message, after: loaded() }));",
     ].join("\n");
-    try {
+    withLoaderCache((env) => {
       const plain = JSON.parse(run(["-e", probe]).stdout) as { before: string[]; names: string[]; fr: string; message: string };
-      const r = run(["--require", join(root, "tools/runtime/register.cjs"), "-e", probe], { KEYLESS_CACHE_DIR: join(dir, "cache") });
+      const r = run([...loader, "-e", probe], env);
       expect(r.status).toBe(0);
       const lazy = JSON.parse(r.stdout) as { before: string[]; names: string[]; fr: string; message: string; after: string[] };
       expect(plain.before.length).toBeGreaterThan(50); // zod alone loads every translation
@@ -231,13 +243,10 @@ describe("Pulumi.yaml runtime", () => {
       expect(lazy.fr).toBe(plain.fr);
       expect(lazy.message).toBe("Invalid input: expected string, received number");
       expect(lazy.message).toBe(plain.message);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it("loads the SDK's Automation API, dynamic and provider namespaces and function serialization only when read, with the same values", () => {
-    const dir = mkdtempSync(join(tmpdir(), "keyless-loader-"));
     const probe = [
       "const seen = (re) => Object.keys(require.cache).some((f) => re.test(f));",
       "const heavy = () => ({",
@@ -261,13 +270,12 @@ describe("Pulumi.yaml runtime", () => {
       "};",
       "process.stdout.write(JSON.stringify({ modules, before, keys, runtimeKeys, values, after: heavy() }));",
     ].join("\n");
-    try {
-      const env = { KEYLESS_CACHE_DIR: join(dir, "cache") };
+    withLoaderCache((env) => {
       const plain = JSON.parse(run(["-e", probe]).stdout);
-      const r = run(["--require", join(root, "tools/runtime/register.cjs"), "-e", probe], env);
+      const r = run([...loader, "-e", probe], env);
       expect(r.stderr).toBe("");
       const lazy = JSON.parse(r.stdout);
-      const eager = JSON.parse(run(["--require", join(root, "tools/runtime/register.cjs"), "-e", probe], { ...env, KEYLESS_EAGER_SDK: "1" }).stdout);
+      const eager = JSON.parse(run([...loader, "-e", probe], { ...env, KEYLESS_EAGER_SDK: "1" }).stdout);
       const all = { arborist: true, typescript: true, automation: true, provider: true };
       expect(plain.before).toEqual(all); // the SDK alone loads every one of them
       expect(eager.before).toEqual(all);
@@ -285,13 +293,10 @@ describe("Pulumi.yaml runtime", () => {
         serializeFunctionAsync: "function",
         computeCodePaths: true,
       });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it("collapses a resource's aliases to URNs only when read, and registers the same aliases as without the loader, with alias specs and without", () => {
-    const dir = mkdtempSync(join(tmpdir(), "keyless-loader-"));
     // A parent, child and grandchild with aliases of every form, registered under the mock engine,
     // once as it is (alias specs: the aliases go as they are) and once as an old engine without
     // them (the SDK sends every URN, read from the parents' collapsed aliases).
@@ -320,9 +325,7 @@ describe("Pulumi.yaml runtime", () => {
       "  process.stdout.write(JSON.stringify({ deferred, parentAliases, sent }));",
       "})();",
     ].join("\n");
-    try {
-      const loader = ["--require", join(root, "tools/runtime/register.cjs")];
-      const env = { KEYLESS_CACHE_DIR: join(dir, "cache") };
+    withLoaderCache((env) => {
       for (const ALIAS_SPECS of ["1", "0"]) {
         const plain = JSON.parse(run(["-e", probe], { ALIAS_SPECS }).stdout);
         const r = run([...loader, "-e", probe], { ...env, ALIAS_SPECS });
@@ -348,18 +351,16 @@ describe("Pulumi.yaml runtime", () => {
           expect(child?.aliasUrns).toContain("urn:pulumi:stack::proj::my:mod:OldParent$my:mod:Child::old-c");
         }
       }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it("points stack traces at esbuild's lines when source maps are turned off (KEYLESS_SOURCE_MAPS=0)", () => {
     const dir = mkdtempSync(join(tmpdir(), "keyless-loader-"));
     const main = join(dir, "boom.ts");
     writeFileSync(main, ["interface Shape {", "  readonly n: number;", "}", "const s: Shape = { n: 1 };", "throw new Error(`boom ${s.n}`);", ""].join("\n"));
-    const on = run(["--require", join(root, "tools/runtime/register.cjs"), main], { KEYLESS_CACHE_DIR: join(dir, "cache") });
+    const on = run([...loader, main], { KEYLESS_CACHE_DIR: join(dir, "cache") });
     expect(on.stderr).toContain(`${main}:5:7`);
-    const off = run(["--require", join(root, "tools/runtime/register.cjs"), main], { KEYLESS_CACHE_DIR: join(dir, "cache"), KEYLESS_SOURCE_MAPS: "0" });
+    const off = run([...loader, main], { KEYLESS_CACHE_DIR: join(dir, "cache"), KEYLESS_SOURCE_MAPS: "0" });
     expect(off.status).toBe(1);
     expect(off.stderr).toContain(`${main}:2:`);
   });

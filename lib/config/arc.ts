@@ -94,9 +94,9 @@ export type ArcConfig = z.output<typeof arc>;
 export type ArcServerConfig = z.output<typeof arcServer>;
 export type ArcSecrets = z.output<typeof arcSecrets>;
 
-/** Cross-key checks of keyless:arc against keyless:storage and keyless:arcSecrets. */
+/** Cross-key checks of keyless:arc against keyless:storage, keyless:keyVault, keyless:tags and keyless:arcSecrets. */
 export function checkArc(
-  cfg: { arc?: ArcConfig; arcSecrets?: ArcSecrets; storage: { containers: readonly string[] }; tags?: Readonly<Record<string, string>> },
+  cfg: { arc?: ArcConfig; arcSecrets?: ArcSecrets; storage: { containers: readonly string[] }; keyVault: { publicNetworkAccess: string }; tags?: Readonly<Record<string, string>> },
   ctx: z.core.$RefinementCtx,
 ): void {
   const a = cfg.arc;
@@ -167,4 +167,16 @@ export function checkArc(
       ctx.addIssue({ code: "custom", path: ["arc", "grants", "blobContainers", i], input: c, message: `must be one of keyless:storage.containers (${cfg.storage.containers.join(", ") || "none defined"})` });
     }
   });
+  // With public access off, the vault answers only through a private endpoint, which this project
+  // does not create (azure-docs key-vault/general/network-security.md). The Arc servers read it from
+  // outside Azure, and destroy deletes the probe secret through the data plane from wherever
+  // `pulumi destroy` runs (azure-native custom_keyvault.go): both would fail.
+  if (a.grants.keyVault !== "none" && cfg.keyVault.publicNetworkAccess === "Disabled") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["keyVault", "publicNetworkAccess"],
+      input: "Disabled",
+      message: `cannot be used with keyless:arc.grants.keyVault ${JSON.stringify(a.grants.keyVault)}: the Arc servers read the vault from outside Azure, and destroy deletes the probe secret through the vault's data plane, neither of which works without a private endpoint (this stack creates none); keep "Enabled", or set keyless:arc.grants.keyVault: none`,
+    });
+  }
 }

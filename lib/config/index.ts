@@ -25,18 +25,6 @@ const stringKeys: ReadonlySet<string> = new Set(["workload", "environment"]);
 /** The root schema: every keyless:* key (the config reference, docs/config-reference.md, is generated from it). */
 export const rootSchema = strictObject({ ...platformShape, arc: arc.optional(), arcSecrets: arcSecrets.optional(), aks: aks.optional(), gallery: gallery.optional(), vm: vm.optional() }).superRefine((cfg, ctx) => {
   checkArc(cfg, ctx);
-  // With public access off, the vault answers only through a private endpoint, which this project
-  // does not create (azure-docs key-vault/general/network-security.md). The Arc servers read it from
-  // outside Azure, and destroy deletes the probe secret through the data plane from wherever
-  // `pulumi destroy` runs (azure-native custom_keyvault.go): both would fail.
-  if (cfg.arc && cfg.arc.grants.keyVault !== "none" && cfg.keyVault.publicNetworkAccess === "Disabled") {
-    ctx.addIssue({
-      code: "custom",
-      path: ["keyVault", "publicNetworkAccess"],
-      input: "Disabled",
-      message: `cannot be used with keyless:arc.grants.keyVault ${JSON.stringify(cfg.arc.grants.keyVault)}: the Arc servers read the vault from outside Azure, and destroy deletes the probe secret through the vault's data plane, neither of which works without a private endpoint (this stack creates none); keep "Enabled", or set keyless:arc.grants.keyVault: none`,
-    });
-  }
   if (cfg.aks) for (const issue of aksIssues(cfg.aks)) ctx.addIssue({ code: "custom", ...issue });
   if (cfg.vm) for (const issue of vmIssues(cfg.vm)) ctx.addIssue({ code: "custom", ...issue });
   if (cfg.production && !cfg.keyVault.purgeProtection) {

@@ -1,4 +1,5 @@
 import { builtInRoles } from "../../lib/roles";
+import { podIdentityBindingEnvironment } from "../../policy/readiness";
 import { UNKNOWN, type Plan, type PlannedResource } from "./engine";
 import { mockDeployerObjectId, mockSubscriptionId, mockTenantId } from "./mocks";
 
@@ -102,8 +103,8 @@ function identityUser(r: PlannedResource, byUrn: Map<string, PlannedResource>): 
   }
   if (r.type === "azure-native:containerservice:ManagedCluster") return { urns: uais("podIdentityProfile"), kind: "AKS pod", workload: `pods bound by AAD Pod Identity (${r.inputs.resourceName ?? r.name})` };
   // The add-on's binding made after the cluster (scripts/aks/add-pod-identity.sh, `az aks pod-identity add`).
-  const env = r.type === "command:local:Command" ? (r.inputs.environment as Record<string, unknown> | undefined) : undefined;
-  if (env && "POD_IDENTITY_NAME" in env) {
+  const env = podIdentityBindingEnvironment(r);
+  if (env) {
     const cluster = byUrn.get((deps.environment ?? []).find((u) => byUrn.get(u)?.type === "azure-native:containerservice:ManagedCluster") ?? "");
     // Only the identity it binds (IDENTITY_RESOURCE_ID); the environment also carries the cluster's inputs.
     const bound = uais("environment").filter((u) => byUrn.get(u)?.outputs.id === env.IDENTITY_RESOURCE_ID);
