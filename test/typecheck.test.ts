@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { root } from "./support/harness";
@@ -12,14 +12,22 @@ import { root } from "./support/harness";
 const tsc = join(root, "node_modules/typescript7/bin/tsc");
 const dir = join(root, ".cache", "test-typecheck");
 mkdirSync(dir, { recursive: true });
-const work = mkdtempSync(join(dir, "planted-"));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+// One directory per mode, so the build info one leaves cannot answer for the other.
+const workDirs = { project: mkdtempSync(join(dir, "planted-")), build: mkdtempSync(join(dir, "build-")) };
+afterAll(() => Object.values(workDirs).forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-/** tsc 7 on one file that imports the project's own modules, with the repo's compiler options. */
-function check(source: string) {
-  writeFileSync(join(work, "planted.ts"), source);
-  writeFileSync(join(work, "tsconfig.json"), JSON.stringify({ extends: "../../../tsconfig.json", compilerOptions: { rootDir: "../../.." }, include: ["planted.ts"] }));
-  const r = spawnSync(process.execPath, [tsc, "-p", join(work, "tsconfig.json"), "--noEmit"], { cwd: root, encoding: "utf8" });
+/**
+ * tsc 7 on one file that imports the project's own modules, with the repo's compiler options; its
+ * build info stays in the throwaway directory. `build`: as `npm run typecheck` runs it (--build).
+ */
+function check(source: string, mode: "project" | "build" = "project") {
+  const work = workDirs[mode];
+  // Files are written only when their text changes, as an editor would leave them.
+  const write = (file: string, text: string) => existsSync(join(work, file)) && readFileSync(join(work, file), "utf8") === text ? undefined : writeFileSync(join(work, file), text);
+  write("planted.ts", source);
+  write("tsconfig.json", JSON.stringify({ extends: "../../../tsconfig.json", compilerOptions: { rootDir: "../../..", tsBuildInfoFile: "planted.tsbuildinfo" }, include: ["planted.ts"] }));
+  const args = mode === "build" ? ["--build", join(work, "tsconfig.json"), "--verbose"] : ["-p", join(work, "tsconfig.json"), "--noEmit"];
+  const r = spawnSync(process.execPath, [tsc, ...args], { cwd: root, encoding: "utf8" });
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
@@ -27,9 +35,31 @@ describe("type check (TypeScript 7)", () => {
   it("uses TypeScript 7 with a resolution mode it supports", () => {
     const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts: Record<string, string>; devDependencies: Record<string, string> };
     expect(pkg.devDependencies.typescript7).toMatch(/^npm:typescript@7\.\d+\.\d+$/);
-    expect(pkg.scripts.typecheck).toBe("node node_modules/typescript7/bin/tsc -p tsconfig.json --noEmit --incremental --tsBuildInfoFile .cache/typecheck.tsbuildinfo");
+    expect(pkg.scripts.typecheck).toBe("node node_modules/typescript7/bin/tsc --build tsconfig.json");
     const options = (JSON.parse(readFileSync(join(root, "tsconfig.json"), "utf8")) as { compilerOptions: Record<string, unknown> }).compilerOptions;
     expect({ module: options.module, moduleResolution: options.moduleResolution, strict: options.strict }).toEqual({ module: "preserve", moduleResolution: "bundler", strict: true });
+    // --build keeps its build info in .cache/ (git-ignored) and emits nothing.
+    expect({ noEmit: options.noEmit, incremental: options.incremental, tsBuildInfoFile: options.tsBuildInfoFile }).toEqual({ noEmit: true, incremental: true, tsBuildInfoFile: ".cache/typecheck.tsbuildinfo" });
+  });
+
+  it("under --build, checks again when a file changed and skips only when nothing did", () => {
+    const good = 'import { builtInRoles } from "../../../lib/roles";\nexport const roles: object = builtInRoles;\n';
+    const first = check(good, "build");
+    expect(first.status).toBe(0);
+    expect(first.out).toMatch(/Building project/);
+    expect(existsSync(join(workDirs.build, "planted.tsbuildinfo"))).toBe(true);
+    // Nothing changed since: the build info answers without a check.
+    const again = check(good, "build");
+    expect(again.status).toBe(0);
+    expect(again.out).toMatch(/is up to date/);
+    // An edit after a passing check is checked, and its error fails the command.
+    const edited = check(`${good}export const broken: number = "text";\n`, "build");
+    expect(edited.status).not.toBe(0);
+    expect(edited.out).toMatch(/planted\.ts\(3,14\): error TS2322: Type 'string' is not assignable to type 'number'\./);
+    // A failed check leaves nothing that lets the next run skip it.
+    const unchanged = check(`${good}export const broken: number = "text";\n`, "build");
+    expect(unchanged.status).not.toBe(0);
+    expect(unchanged.out).toContain("error TS2322");
   });
 
   it("passes a correct program that imports the project and an azure-native subpath", () => {
