@@ -41,10 +41,12 @@ function run(argv: string[], extraEnv: Record<string, string> = {}): number {
 // Builds for the precompiled variants, outside the repo.
 const tscOut = join(work, "tsc");
 // tsconfig.json checks with "module": "preserve" (bundler resolution); this variant needs CommonJS
-// output, so the emit overrides both with what Node's require() runs.
+// output, so the emit overrides both with what Node's require() runs. Its build info goes next to
+// its output: the repo's (.cache/typecheck.tsbuildinfo) belongs to `npm run typecheck`, and a
+// compiler finding its own there would skip emitting into this fresh directory.
 const tsc = spawnSync(
   node,
-  [resolve(root, "node_modules/typescript/bin/tsc"), "-p", resolve(root, "tsconfig.json"), "--noEmit", "false", "--outDir", tscOut, "--module", "commonjs", "--moduleResolution", "node10"],
+  [resolve(root, "node_modules/typescript/bin/tsc"), "-p", resolve(root, "tsconfig.json"), "--noEmit", "false", "--outDir", tscOut, "--tsBuildInfoFile", join(work, "tsc.tsbuildinfo"), "--module", "commonjs", "--moduleResolution", "node10"],
   { cwd: root, encoding: "utf8" },
 );
 if (tsc.status !== 0) throw new Error(`tsc emit failed:\n${tsc.stdout}`);
