@@ -54,9 +54,7 @@ export function grantRole(name: string, args: RoleGrantArgs, opts?: pulumi.Custo
   return new RoleAssignment(
     name,
     {
-      // pulumi.all, not nested applies: a nested apply's value carries the inner Output's resources
-      // to the engine only as dependencies of the resource, no longer of this property.
-      roleAssignmentName: pulumi.all([scope, args.principalId]).apply(([s, p]) => roleAssignmentName(s, p, guid)),
+      roleAssignmentName: assignmentName(scope, args.principalId, guid),
       scope,
       principalId: args.principalId,
       principalType: args.principalType,
@@ -66,4 +64,24 @@ export function grantRole(name: string, args: RoleGrantArgs, opts?: pulumi.Custo
     },
     pulumi.mergeOptions(opts, { deleteBeforeReplace: true }),
   );
+}
+
+/**
+ * The assignment name as an Output: one apply on the principal with the scope's apply inside, not
+ * pulumi.all([scope, principal]).apply(...), which wraps each Output in two more before combining
+ * them (@pulumi/pulumi output.js, outputRec): six Outputs per grant instead of two, each a dozen
+ * promises held until the principal exists, i.e. for a whole run on a fleet of Arc servers.
+ *
+ * What the engine records is the same wherever it is used. In `pulumi up` every value is known before
+ * the assignment registers, so the inner Output's resources join the name's dependencies (output.js
+ * liftInnerOutput). Only in a preview with the principal unknown (its identity not created yet) does
+ * the inner apply not run, so the name's own property dependencies name the principal's resources
+ * alone; the assignment still depends on the scope's resource through `scope`, the same property
+ * dependency as before, which is what ordering and replacement go by
+ * (test/role-assignment.test.ts, "the name's dependencies").
+ */
+function assignmentName(scope: pulumi.Output<string>, principalId: pulumi.Input<string>, guid: string): pulumi.Output<string> {
+  // pulumi.output() would wrap an Output in two more; only a plain id needs wrapping.
+  const principal = pulumi.Output.isInstance(principalId) ? principalId : pulumi.output(principalId);
+  return principal.apply((p) => scope.apply((s) => roleAssignmentName(s, p, guid)));
 }

@@ -1,8 +1,12 @@
+import { UserAssignedIdentity } from "@pulumi/azure-native/managedidentity/userAssignedIdentity";
 import { Provider } from "@pulumi/azure-native/provider";
+import { BlobContainer } from "@pulumi/azure-native/storage/blobContainer";
+import { StorageAccount } from "@pulumi/azure-native/storage/storageAccount";
 import { describe, expect, it } from "vitest";
 import { grantRole, subscriptionOf } from "../components/role-assignment";
 import { UserIdentity } from "../components/user-identity";
 import { roleAssignmentName } from "../lib/naming";
+import { UNKNOWN } from "../tools/plan/engine";
 import { mockGuid } from "../tools/plan/mocks";
 import { planInline, resource } from "./support/harness";
 
@@ -23,6 +27,38 @@ describe("grantRole, the one way to grant", () => {
       principalId: "11111111-2222-4333-8444-555555555555",
       principalType: "ServicePrincipal",
       roleDefinitionId: `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6`,
+    });
+  });
+
+  // The name is the principal's apply with the scope's inside (components/role-assignment.ts).
+  describe("the name's dependencies", () => {
+    const program = () => {
+      const provider = new Provider("azure", { location: "japaneast" });
+      const account = new StorageAccount("sa", { accountName: "stkeyless", resourceGroupName: "rg-a", kind: "StorageV2", sku: { name: "Standard_LRS" } }, { provider });
+      const container = new BlobContainer("c", { accountName: account.name, resourceGroupName: "rg-a", containerName: "uploads" }, { provider });
+      const identity = new UserAssignedIdentity("id", { resourceName: "id-a", resourceGroupName: "rg-a" }, { provider });
+      grantRole("g", { scope: container.id, principalId: identity.principalId, principalType: "ServicePrincipal", role: "Storage Blob Data Contributor" }, { provider });
+    };
+    const urns = (plan: Awaited<ReturnType<typeof planInline>>) => ({
+      container: resource(plan, "azure-native:storage:BlobContainer", "c").urn,
+      identity: resource(plan, "azure-native:managedidentity:UserAssignedIdentity", "id").urn,
+      grant: resource(plan, "azure-native:authorization:RoleAssignment", "g"),
+    });
+
+    it("in pulumi up, name the scope's resource and the principal's, and the name is the UUID of both", async () => {
+      const plan = await planInline(program, "test", { preview: false });
+      const { container, identity, grant } = urns(plan);
+      expect(grant.propertyDependencies).toMatchObject({ roleAssignmentName: [container, identity].sort(), scope: [container], principalId: [identity] });
+      expect(grant.inputs.roleAssignmentName).toBe(roleAssignmentName(String(grant.inputs.scope), String(grant.inputs.principalId), "ba92f5b4-2d11-453d-a403-e96b0029c9fe"));
+      expect([...grant.dependencies].sort()).toEqual([container, identity].sort());
+    });
+
+    it("in a preview with the principal unknown, the name is unknown and the grant still waits for its scope", async () => {
+      const plan = await planInline(program, "test", { preview: true, previewUnknowns: true });
+      const { container, identity, grant } = urns(plan);
+      expect(grant.inputs.roleAssignmentName).toBe(UNKNOWN);
+      expect(grant.propertyDependencies).toMatchObject({ roleAssignmentName: [identity], scope: [container], principalId: [identity] });
+      expect([...grant.dependencies].sort()).toEqual([container, identity].sort());
     });
   });
 

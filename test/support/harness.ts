@@ -74,9 +74,9 @@ export async function planStack(stack: string): Promise<Plan> {
   return planProgram(c.values, { stack, secretKeys: c.secretKeys });
 }
 
-/** Plan a small program of a test's own (e.g. one component with its provider). */
-export async function planInline(body: () => Record<string, unknown> | void, stack = "test"): Promise<Plan> {
-  return runProgram({ project: project.name, stack, values: {}, secretKeys: [], load: async () => body() ?? {} });
+/** Plan a small program of a test's own (e.g. one component with its provider), as a preview unless told otherwise. */
+export async function planInline(body: () => Record<string, unknown> | void, stack = "test", options: Pick<PlanOptions, "preview" | "previewUnknowns"> = {}): Promise<Plan> {
+  return runProgram({ project: project.name, stack, values: {}, secretKeys: [], preview: options.preview, previewUnknowns: options.previewUnknowns, load: async () => body() ?? {} });
 }
 
 /** Every resource of a type. */
