@@ -44,6 +44,11 @@ export function setPreviewUnknowns(on: boolean): void {
   previewUnknowns = on;
 }
 
+/** Whether this run is such a preview: in `pulumi up` every value is known. */
+function unknownsNow(): boolean {
+  return previewUnknowns && pulumi.runtime.isDryRun();
+}
+
 /** Forget the run commands and subnets earlier runs registered (machineLookups is the tests' to reset). */
 export function resetMocks(): void {
   runCommands.clear();
@@ -339,7 +344,7 @@ export const invokeResults: Record<string, (inputs: Inputs) => State> = {
     const cmd = runCommands.get(runCommandKey(i.resourceGroupName, i.vmName, i.runCommandName));
     if (!cmd) throw new UnmockedInvokeError(`no run command ${i.runCommandName} on ${i.vmName} in ${i.resourceGroupName} was registered before it was read`);
     // At preview the command has not run: its instance view is unknown until `pulumi up`.
-    if (previewUnknowns && pulumi.runtime.isDryRun()) return { ...cmd, name: i.runCommandName, provisioningState: unknownSentinel, ...(i.expand === "instanceView" ? { instanceView: unknownSentinel } : {}) };
+    if (unknownsNow()) return { ...cmd, name: i.runCommandName, provisioningState: unknownSentinel, ...(i.expand === "instanceView" ? { instanceView: unknownSentinel } : {}) };
     return { ...cmd, name: i.runCommandName, provisioningState: "Succeeded", ...(i.expand === "instanceView" ? { instanceView: runCommandInstanceView(cmd) } : {}) };
   },
   // An Arc machine as ARM returns it once the agent has connected: the system-assigned identity is
@@ -349,7 +354,7 @@ export const invokeResults: Record<string, (inputs: Inputs) => State> = {
     machineLookups.push(id);
     // At preview the real lookup reads an existing machine from Azure; offline there is none to read,
     // so what only Azure knows (its identity, its region) is unknown rather than made up.
-    const azureOnly = (v: string) => (previewUnknowns ? unknownSentinel : v);
+    const azureOnly = (v: string) => (unknownsNow() ? unknownSentinel : v);
     return { id, name: i.machineName, type: "Microsoft.HybridCompute/machines", location: azureOnly("japaneast"), identity: { type: "SystemAssigned", principalId: azureOnly(mockGuid("principal", id.toLowerCase())), tenantId: mockTenantId }, status: "Connected" };
   },
 };
@@ -380,7 +385,7 @@ export const mocks: pulumi.runtime.Mocks = {
       return { id: "", state: { ...args.inputs } };
     }
     const computed = unknownWhereBuiltFromUnknown(azureOutputs[args.type]?.(args.inputs, args.name) ?? genericOutputs(args.type, args.inputs, args.name)) as State;
-    if (previewUnknowns && pulumi.runtime.isDryRun()) {
+    if (unknownsNow()) {
       const state: State = { ...args.inputs };
       for (const [k, v] of Object.entries(computed)) state[k] = unknownExceptEchoed(v, args.inputs[k]);
       // An empty id is the engine's "not created yet": the SDK reads it as unknown.
