@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { root } from "./support/harness";
@@ -10,6 +11,9 @@ import { root } from "./support/harness";
 // prove the check still fails on a type error, through the repo's real tsconfig and imports.
 
 const tsc = join(root, "node_modules/typescript7/bin/tsc");
+// What `npm run typecheck` runs: tsc 7 with one checker per CPU, at most four.
+const typecheck = join(root, "tools/typecheck.cjs");
+const { tscArgs } = createRequire(import.meta.url)("../tools/typecheck.cjs") as { tscArgs: (args: readonly string[], cpus: number) => string[] };
 const dir = join(root, ".cache", "test-typecheck");
 mkdirSync(dir, { recursive: true });
 // One directory per mode, so the build info one leaves cannot answer for the other.
@@ -18,7 +22,8 @@ afterAll(() => Object.values(workDirs).forEach((d) => rmSync(d, { recursive: tru
 
 /**
  * tsc 7 on one file that imports the project's own modules, with the repo's compiler options; its
- * build info stays in the throwaway directory. `build`: as `npm run typecheck` runs it (--build).
+ * build info stays in the throwaway directory. `build`: as `npm run typecheck` runs it
+ * (tools/typecheck.cjs --build).
  */
 function check(source: string, mode: "project" | "build" = "project") {
   const work = workDirs[mode];
@@ -27,7 +32,7 @@ function check(source: string, mode: "project" | "build" = "project") {
   write("planted.ts", source);
   write("tsconfig.json", JSON.stringify({ extends: "../../../tsconfig.json", compilerOptions: { rootDir: "../../..", tsBuildInfoFile: "planted.tsbuildinfo" }, include: ["planted.ts"] }));
   const args = mode === "build" ? ["--build", join(work, "tsconfig.json"), "--verbose"] : ["-p", join(work, "tsconfig.json"), "--noEmit"];
-  const r = spawnSync(process.execPath, [tsc, ...args], { cwd: root, encoding: "utf8" });
+  const r = spawnSync(process.execPath, [mode === "build" ? typecheck : tsc, ...args], { cwd: root, encoding: "utf8" });
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
@@ -35,11 +40,22 @@ describe("type check (TypeScript 7)", () => {
   it("uses TypeScript 7 with a resolution mode it supports", () => {
     const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts: Record<string, string>; devDependencies: Record<string, string> };
     expect(pkg.devDependencies.typescript7).toMatch(/^npm:typescript@7\.\d+\.\d+$/);
-    expect(pkg.scripts.typecheck).toBe("node node_modules/typescript7/bin/tsc --build tsconfig.json");
+    expect(pkg.scripts.typecheck).toBe("node tools/typecheck.cjs --build tsconfig.json");
     const options = (JSON.parse(readFileSync(join(root, "tsconfig.json"), "utf8")) as { compilerOptions: Record<string, unknown> }).compilerOptions;
     expect({ module: options.module, moduleResolution: options.moduleResolution, strict: options.strict }).toEqual({ module: "preserve", moduleResolution: "bundler", strict: true });
     // --build keeps its build info in .cache/ (git-ignored) and emits nothing.
     expect({ noEmit: options.noEmit, incremental: options.incremental, tsBuildInfoFile: options.tsBuildInfoFile }).toEqual({ noEmit: true, incremental: true, tsBuildInfoFile: ".cache/typecheck.tsbuildinfo" });
+  });
+
+  // tsc 7 runs four checkers whatever the CPUs; each repeats the type resolution its files need.
+  it.each<[string, string[], number, string[]]>([
+    ["2 CPUs: two checkers, after --build (which must come first)", ["--build", "tsconfig.json"], 2, ["--build", "tsconfig.json", "--checkers", "2"]],
+    ["1 CPU: one", ["--build", "tsconfig.json"], 1, ["--build", "tsconfig.json", "--checkers", "1"]],
+    ["16 CPUs: four, tsc's own default", ["--build", "tsconfig.json", "--force"], 16, ["--build", "tsconfig.json", "--force", "--checkers", "4"]],
+    ["the caller's count stands", ["--build", "tsconfig.json", "--checkers", "3"], 2, ["--build", "tsconfig.json", "--checkers", "3"]],
+    ["a single thread stands", ["--build", "tsconfig.json", "--singleThreaded"], 8, ["--build", "tsconfig.json", "--singleThreaded"]],
+  ])("tools/typecheck.cjs: %s", (_, args, cpus, want) => {
+    expect(tscArgs(args, cpus)).toEqual(want);
   });
 
   it("under --build, checks again when a file changed and skips only when nothing did", () => {

@@ -26,7 +26,8 @@ const root = resolve(__dirname, "../..");
 const node = process.execPath;
 const register = resolve(root, "tools/runtime/register.cjs");
 const runStack = resolve(root, "tools/bench/run-stack.ts");
-const tsc = resolve(root, "node_modules/typescript7/bin/tsc");
+// What `npm run typecheck` runs: TypeScript 7 with one checker per CPU (tools/typecheck.cjs).
+const tsc = resolve(root, "tools/typecheck.cjs");
 const project = readProject(resolve(root, "Pulumi.yaml"));
 
 const { values: args } = parseArgs({
